@@ -1,0 +1,59 @@
+#pragma once
+// Evaluation into a tensor: the one place where an expression turns into values.
+#include "../kernels/loop.hpp"
+#include "evaluator.hpp"
+
+namespace tfx {
+
+template <class E>
+struct is_elementwise_node : std::bool_constant<is_leaf<E>::value || is_map<E>::value> {};
+template <class T>
+struct is_elementwise_node<scalar<T>> : std::true_type {};
+
+namespace detail {
+
+// Evaluate x into out (shape d, already validated); out must not alias what x reads through a
+// kernel node.
+template <class X>
+void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& d) {
+    if constexpr (is_elementwise_node<X>::value) {
+        eval_ctx ctx;
+        evaluator<X, X::rank> ev(x, ctx);
+        kernels::run_elementwise(out, d, ev);
+    } else {
+        x.eval_into(out, d);
+    }
+}
+
+template <class X>
+dims_t<X::rank> expr_dims(const X& x) {
+    return x.dims();
+}
+
+}  // namespace detail
+
+template <class T, index_t... E, class X>
+void assign(tensor<T, E...>& dst, const X& x) {
+    using Dst = tensor<T, E...>;
+    if constexpr (is_tensor_v<X>) {
+        dst = x;
+    } else {
+        // Shapes are worked out (and checked) before anything is written.
+        const dims_t<Dst::rank> d = detail::expr_dims(x);
+        if (!dims_fit<typename Dst::shape_type>(d))
+            throw shape_error("tfx: assignment: expression of shape " + shape_string(d) +
+                              " does not fit tensor shape " + shape_string_static<typename Dst::shape_type>());
+        // A kernel may read its operands after it has started writing, and a resize frees the old
+        // storage: either way, evaluate into fresh storage when the destination is read.
+        const bool in_place = !references(x, dst.data()) || (is_elementwise_node<X>::value && dst.shape() == d);
+        if (in_place && dst.shape() == d) {
+            detail::eval_block(x, dst.data(), d);
+        } else {
+            Dst tmp(uninitialized, d);
+            detail::eval_block(x, tmp.data(), d);
+            dst = std::move(tmp);
+        }
+    }
+}
+
+}  // namespace tfx

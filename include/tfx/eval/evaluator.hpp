@@ -1,0 +1,194 @@
+#pragma once
+// Evaluators: the run-time side of an expression, built once per evaluation. An elementwise
+// subtree becomes a tree of evaluators that the SIMD loop walks row by row; every other node
+// (reduction, matmul, permute, ...) is computed by its kernel into a buffer first and then read like
+// a tensor. The iteration rank R is that of the output being written.
+#include <tuple>
+#include <utility>
+
+#include "../core/tensor.hpp"
+#include "../expr/elementwise.hpp"
+
+namespace tfx::detail {
+
+// Evaluation context: when a matmul's result is written straight into the output by the GEMM
+// (epilogue fusion), the evaluator of that matmul reads the output instead of a buffer.
+struct eval_ctx {
+    const void* fused_node = nullptr;
+    const void* fused_out = nullptr;
+};
+
+template <class S>
+inline constexpr bool bcast_inner = S::rank == 0 || S::extents[S::rank - 1] == 1;
+
+// A contiguous row-major block of shape dims read under broadcasting into an R-dimensional output.
+// BInner: the last extent is statically 1 (or the block is a scalar), so each row is one value.
+template <class T, std::size_t LR, std::size_t R, bool BInner>
+struct strided_eval {
+    using value_type = T;
+    const T* base = nullptr;
+    dims_t<LR> dims{};
+    std::array<std::ptrdiff_t, (R > 0 ? R : 1)> stride{};
+    const T* p = nullptr;
+    std::ptrdiff_t inner = 0;
+
+    template <class U>
+    static constexpr bool simd_as = std::is_same_v<U, T> && simd_type<U>;
+
+    void bind(const dims_t<R>& out) {
+        static_assert(LR <= R, "tfx: internal: a leaf of higher rank than its output");
+        std::ptrdiff_t s = 1;
+        for (std::size_t k = LR; k-- > 0;) {
+            std::size_t od = k + (R - LR);
+            stride[od] = (dims[k] == 1 && out[od] != 1) ? 0 : s;
+            s *= std::ptrdiff_t(dims[k]);
+        }
+        for (std::size_t od = 0; od < R - LR; ++od) stride[od] = 0;
+        inner = R > 0 ? stride[R - 1] : 0;
+        p = base;
+    }
+    void seek(const dims_t<R>& idx) {
+        const T* q = base;
+        for (std::size_t k = 0; k + 1 < R; ++k) q += std::ptrdiff_t(idx[k]) * stride[k];
+        p = q;
+    }
+    T get(std::size_t i) const { return p[std::ptrdiff_t(i) * inner]; }
+    template <class B>
+    B load(std::size_t i) const {
+        if constexpr (BInner)
+            return B(*p);
+        else
+            return B::load_unaligned(p + i);
+    }
+    bool simd_valid() const { return BInner || inner == 1; }
+    bool flat_ok(const dims_t<R>& out) const {
+        if constexpr (LR == 0)
+            return true;
+        else if constexpr (LR != R || BInner)
+            return false;
+        else
+            return dims == out;
+    }
+};
+
+template <class E, std::size_t R, class = void>
+struct evaluator;
+
+// Tensor leaves.
+template <class Tn, std::size_t R>
+struct leaf_evaluator : strided_eval<typename Tn::value_type, Tn::rank, R, bcast_inner<typename Tn::shape_type>> {
+    template <class L>
+    leaf_evaluator(const L& leaf, eval_ctx&) {
+        this->base = leaf.get().data();
+        this->dims = leaf.get().shape();
+    }
+};
+template <class Tn, std::size_t R>
+struct evaluator<tref<Tn>, R> : leaf_evaluator<Tn, R> {
+    using leaf_evaluator<Tn, R>::leaf_evaluator;
+};
+template <class Tn, std::size_t R>
+struct evaluator<tval<Tn>, R> : leaf_evaluator<Tn, R> {
+    using leaf_evaluator<Tn, R>::leaf_evaluator;
+};
+
+template <class T, std::size_t R>
+struct evaluator<scalar<T>, R> {
+    using value_type = T;
+    T v;
+    dims_t<0> dims{};
+    evaluator(const scalar<T>& s, eval_ctx&) : v(s.value) {}
+    template <class U>
+    static constexpr bool simd_as = std::is_same_v<U, T> && simd_type<U>;
+    void bind(const dims_t<R>&) {}
+    void seek(const dims_t<R>&) {}
+    T get(std::size_t) const { return v; }
+    template <class B>
+    B load(std::size_t) const { return B(v); }
+    bool simd_valid() const { return true; }
+    bool flat_ok(const dims_t<R>&) const { return true; }
+};
+
+template <class Op>
+struct is_cast : std::false_type {};
+template <class U>
+struct is_cast<ops::cast<U>> : std::true_type {};
+
+template <class Op, class... A, std::size_t R>
+struct evaluator<map<Op, A...>, R> {
+    using node = map<Op, A...>;
+    using value_type = typename node::value_type;
+    std::tuple<evaluator<A, R>...> ch;
+    dims_t<node::rank> dims;
+
+    evaluator(const node& e, eval_ctx& ctx) : evaluator(e, ctx, std::index_sequence_for<A...>{}) {}
+    template <std::size_t... I>
+    evaluator(const node& e, eval_ctx& ctx, std::index_sequence<I...>)
+        : ch(evaluator<A, R>(std::get<I>(e.args), ctx)...), dims(fold(std::get<I>(ch).dims...)) {}
+
+    // Lane type U: the node yields batch<U> (or batch_bool<U> for a comparison of U values).
+    template <class U>
+    static constexpr bool simd_as = [] {
+        if constexpr (!simd_type<U>)
+            return false;
+        else if constexpr (is_cast<Op>::value)
+            return std::is_same_v<value_type, U> && ((std::is_same_v<typename A::value_type, U>) && ...) &&
+                   (evaluator<A, R>::template simd_as<U> && ...);
+        else
+            return (std::is_same_v<value_type, U> || (Op::predicate && std::is_same_v<value_type, bool>)) &&
+                   (evaluator<A, R>::template simd_as<U> && ...);
+    }();
+
+    void bind(const dims_t<R>& out) {
+        std::apply([&](auto&... c) { (c.bind(out), ...); }, ch);
+    }
+    void seek(const dims_t<R>& idx) {
+        std::apply([&](auto&... c) { (c.seek(idx), ...); }, ch);
+    }
+    value_type get(std::size_t i) const {
+        return std::apply([&](const auto&... c) { return static_cast<value_type>(Op::apply(c.get(i)...)); }, ch);
+    }
+    template <class B>
+    auto load(std::size_t i) const {
+        return std::apply([&](const auto&... c) { return Op::apply(c.template load<B>(i)...); }, ch);
+    }
+    bool simd_valid() const {
+        return std::apply([](const auto&... c) { return (c.simd_valid() && ...); }, ch);
+    }
+    bool flat_ok(const dims_t<R>& out) const {
+        return std::apply([&](const auto&... c) { return (c.flat_ok(out) && ...); }, ch);
+    }
+
+   private:
+    template <class D>
+    static auto fold(const D& d) { return d; }
+    template <class D0, class D1, class... D>
+    static auto fold(const D0& d0, const D1& d1, const D&... d) {
+        return fold(broadcast_dims(Op::name, d0, d1), d...);
+    }
+};
+
+// Any other node is computed by its kernel (node.eval_into) into a buffer, then read as a tensor.
+template <class E, std::size_t R, class>
+struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>> {
+    using leaf = strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>>;
+    tensor_of<E> buf;
+    const typename E::value_type* fused = nullptr;
+
+    evaluator(const E& e, eval_ctx& ctx) {
+        this->dims = e.dims();
+        if (ctx.fused_node == static_cast<const void*>(&e)) {
+            fused = static_cast<const typename E::value_type*>(ctx.fused_out);
+        } else {
+            buf = tensor_of<E>(uninitialized, this->dims);
+            e.eval_into(buf.data(), this->dims);
+        }
+    }
+    // The buffer's address is taken here, after the evaluator tree has been moved into place.
+    void bind(const dims_t<R>& out) {
+        this->base = fused ? fused : buf.data();
+        leaf::bind(out);
+    }
+};
+
+}  // namespace tfx::detail

@@ -1,0 +1,162 @@
+#pragma once
+// What every expression is: a small value that knows its element type and static shape and
+// computes nothing. Leaves are tensors (held by reference, or by value when the tensor is a
+// temporary) and scalars; nodes hold their children by value.
+#include <concepts>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "../core/shape.hpp"
+
+namespace tfx {
+
+struct expr_tag {};
+
+template <class T, class S>
+struct expr_base : expr_tag {
+    using value_type = T;
+    using shape_type = S;
+    static constexpr std::size_t rank = S::rank;
+};
+
+template <class E>
+concept expression = std::is_base_of_v<expr_tag, std::remove_cvref_t<E>>;
+
+template <class T, index_t... E>
+class tensor;
+
+template <class T>
+struct is_tensor : std::false_type {};
+template <class T, index_t... E>
+struct is_tensor<tensor<T, E...>> : std::true_type {};
+template <class T>
+inline constexpr bool is_tensor_v = is_tensor<std::remove_cvref_t<T>>::value;
+
+// The tensor type that holds the value of an expression with element type T and shape S.
+template <class T, class S>
+struct tensor_for;
+template <class T, index_t... E>
+struct tensor_for<T, shape<E...>> {
+    using type = tensor<T, E...>;
+};
+template <class E>
+using tensor_of = typename tensor_for<typename E::value_type, typename E::shape_type>::type;
+
+// A tensor leaf held by reference: the expression must not outlive the tensor (as with any view).
+template <class Tn>
+struct tref : expr_base<typename Tn::value_type, typename Tn::shape_type> {
+    const Tn* t;
+    explicit tref(const Tn& x) : t(&x) {}
+    const Tn& get() const { return *t; }
+    dims_t<Tn::rank> dims() const { return t->shape(); }
+    auto children() const { return std::tuple<>(); }
+};
+
+// A tensor leaf that owns its tensor: made from a temporary, so `sum(tensor<float, 3>{...})` is safe.
+template <class Tn>
+struct tval : expr_base<typename Tn::value_type, typename Tn::shape_type> {
+    Tn t;
+    explicit tval(Tn&& x) : t(std::move(x)) {}
+    const Tn& get() const { return t; }
+    dims_t<Tn::rank> dims() const { return t.shape(); }
+    auto children() const { return std::tuple<>(); }
+};
+
+template <class T>
+struct scalar : expr_base<T, shape<>> {
+    T value;
+    explicit scalar(T v) : value(v) {}
+    dims_t<0> dims() const { return {}; }
+    auto children() const { return std::tuple<>(); }
+};
+
+template <class E>
+struct is_leaf : std::false_type {};
+template <class Tn>
+struct is_leaf<tref<Tn>> : std::true_type {};
+template <class Tn>
+struct is_leaf<tval<Tn>> : std::true_type {};
+
+// Turn an operand into a node: tensors become leaves, expressions are copied (they are small).
+template <class X>
+auto as_node(X&& x) {
+    using D = std::remove_cvref_t<X>;
+    if constexpr (is_tensor_v<D>) {
+        if constexpr (std::is_lvalue_reference_v<X>)
+            return tref<D>(x);
+        else
+            return tval<D>(std::move(x));
+    } else {
+        static_assert(expression<D>, "tfx: operand is neither a tensor nor an expression");
+        return D(std::forward<X>(x));
+    }
+}
+template <class X>
+using node_t = decltype(as_node(std::declval<X>()));
+
+// An operand is an expression or a plain number; numbers take the element type of the expression
+// they are combined with (as TensorFlow's weakly typed Python scalars do).
+template <class X>
+concept number = std::is_arithmetic_v<std::remove_cvref_t<X>>;
+template <class X>
+concept operand = expression<X> || number<X>;
+
+template <class T, class X>
+auto as_operand(X&& x) {
+    if constexpr (number<X>)
+        return scalar<T>(static_cast<T>(x));
+    else
+        return as_node(std::forward<X>(x));
+}
+
+// The element type of a mix of expressions and numbers: that of the expressions, which must agree.
+template <class... X>
+struct common_value;
+template <class X, class... Rest>
+struct common_value<X, Rest...> : common_value<Rest...> {};
+template <expression X, class... Rest>
+struct common_value<X, Rest...> {
+    using type = typename std::remove_cvref_t<X>::value_type;
+};
+template <>
+struct common_value<> {
+    using type = void;
+};
+
+template <class X>
+struct value_or_void_impl {
+    using type = void;
+};
+template <expression X>
+struct value_or_void_impl<X> {
+    using type = typename std::remove_cvref_t<X>::value_type;
+};
+template <class X>
+using value_or_void = typename value_or_void_impl<X>::type;
+
+template <class... X>
+inline constexpr bool same_value_types = [] {
+    using T = typename common_value<X...>::type;
+    return ((!expression<X> || std::is_same_v<value_or_void<X>, T>) && ...);
+}();
+
+// Every node lists its children as a tuple of references; generic walks (printing, alias checks,
+// gradients) go through children() and need no per-node code.
+template <class E, class F>
+void for_each_leaf(const E& e, F&& f) {
+    if constexpr (is_leaf<E>::value)
+        f(e.get());
+    else
+        std::apply([&](const auto&... c) { (for_each_leaf(c, f), ...); }, e.children());
+}
+
+// Does the expression read the storage at p (so that writing there while evaluating is unsafe)?
+template <class E>
+bool references(const E& e, const void* p) {
+    bool found = false;
+    for_each_leaf(e, [&](const auto& t) { found = found || static_cast<const void*>(t.data()) == p; });
+    return found;
+}
+
+}  // namespace tfx

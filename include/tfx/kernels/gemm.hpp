@@ -1,0 +1,398 @@
+#pragma once
+// Matrix product C = A * B: the BLIS five-loop structure around one register-blocked micro-kernel,
+// plus a fully unrolled register path (gemm_small) for small static shapes.
+#include <tfx/core/config.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#if __has_include(<unistd.h>)
+#include <unistd.h>
+#endif
+
+namespace tfx::kernels {
+
+// A strided matrix operand: element (i, j) is p[i*rs + j*cs]. A transpose is a swap of rs and cs,
+// so transposed operands are absorbed by packing.
+template <class T>
+struct matrix_ref {
+    const T* p;
+    std::ptrdiff_t rs;
+    std::ptrdiff_t cs;
+};
+
+struct no_epilogue {
+    void operator()(std::size_t, std::size_t, std::size_t, std::size_t) const noexcept {}
+};
+
+namespace detail {
+
+// Calls f(integral_constant<0>) ... f(integral_constant<N-1>): a compile-time loop, so that
+// accumulator arrays are only ever indexed by constants and stay in registers.
+template <class F, std::size_t... I>
+[[gnu::always_inline]] inline void unroll_impl(F&& f, std::index_sequence<I...>) {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+}
+template <std::size_t N, class F>
+[[gnu::always_inline]] inline void unroll(F&& f) {
+    unroll_impl(f, std::make_index_sequence<N>{});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register blocking: the only part that depends on the SIMD width. MR rows of A are broadcast
+// against NV batches of a B row, so MR*NV accumulators + NV B batches + 1 broadcast must fit the
+// register file (32 vector registers with AVX-512, 16 with AVX2/SSE).
+template <class T>
+struct register_block {
+    static constexpr std::size_t width = simd<T>::size;
+    static constexpr std::size_t bytes = width * sizeof(T);
+    static constexpr std::size_t nv = 2;
+    static constexpr std::size_t mr = bytes >= 64 ? 14 : (bytes == 32 ? 6 : 4);
+    static constexpr std::size_t nr = nv * width;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cache sizes, queried once. Virtual machines sometimes report nonsense (0, -1, or a shared L3
+// ten times too big), hence the clamps.
+struct cache_info {
+    std::size_t l1, l1_ways, l2, l2_ways, l3;
+};
+
+inline long sysconf_or(int name, long fallback) noexcept {
+#if __has_include(<unistd.h>) && defined(_SC_LEVEL1_DCACHE_SIZE)
+    long v = ::sysconf(name);
+    return v > 0 ? v : fallback;
+#else
+    (void)name;
+    return fallback;
+#endif
+}
+
+inline const cache_info& caches() noexcept {
+    static const cache_info info = [] {
+        cache_info c{32 * 1024, 8, 512 * 1024, 8, 8 * 1024 * 1024};
+#if __has_include(<unistd.h>) && defined(_SC_LEVEL1_DCACHE_SIZE)
+        c.l1 = std::size_t(sysconf_or(_SC_LEVEL1_DCACHE_SIZE, long(c.l1)));
+        c.l1_ways = std::size_t(sysconf_or(_SC_LEVEL1_DCACHE_ASSOC, long(c.l1_ways)));
+        c.l2 = std::size_t(sysconf_or(_SC_LEVEL2_CACHE_SIZE, long(c.l2)));
+        c.l2_ways = std::size_t(sysconf_or(_SC_LEVEL2_CACHE_ASSOC, long(c.l2_ways)));
+        c.l3 = std::size_t(sysconf_or(_SC_LEVEL3_CACHE_SIZE, long(c.l3)));
+#endif
+        c.l1 = std::clamp<std::size_t>(c.l1, 16 * 1024, 256 * 1024);
+        c.l1_ways = std::clamp<std::size_t>(c.l1_ways, 2, 32);
+        c.l2 = std::clamp<std::size_t>(c.l2, 128 * 1024, 8 * 1024 * 1024);
+        c.l2_ways = std::clamp<std::size_t>(c.l2_ways, 2, 32);
+        c.l3 = std::clamp<std::size_t>(c.l3, c.l2, 64 * 1024 * 1024);
+        return c;
+    }();
+    return info;
+}
+
+struct block_sizes {
+    std::size_t kc, mc, nc;
+};
+
+// The BLIS analytic model (Low et al., "Analytical modeling is enough for high-performance BLIS",
+// TOMS 2016): the KCxNR micro-panel of B and the MRxKC micro-panel of A share the L1 ways, one way
+// left for C; the MCxKC block of A fills the L2 but one way; the KCxNC block of B takes half of the
+// (shared) L3.
+template <class T, std::size_t MR, std::size_t NR>
+inline block_sizes analytic_blocks(const cache_info& c) noexcept {
+    const std::size_t way1 = c.l1 / c.l1_ways;
+    std::size_t ways_a = std::size_t(double(c.l1_ways - 1) / (1.0 + double(NR) / double(MR)));
+    ways_a = std::max<std::size_t>(ways_a, 1);
+    std::size_t kc = ways_a * way1 / (MR * sizeof(T));
+    kc = std::max<std::size_t>(kc & ~std::size_t(7), 64);
+
+    const std::size_t way2 = c.l2 / c.l2_ways;
+    const std::size_t ways_b2 = (kc * NR * sizeof(T) + way2 - 1) / way2;
+    const std::size_t ways_a2 = c.l2_ways > ways_b2 + 1 ? c.l2_ways - 1 - ways_b2 : 1;
+    std::size_t mc = ways_a2 * way2 / (kc * sizeof(T));
+    mc = std::max<std::size_t>(mc / MR, 1) * MR;
+
+    std::size_t nc = (c.l3 / 2) / (kc * sizeof(T));
+    nc = std::max<std::size_t>(nc / NR, 1) * NR;
+    return {kc, mc, nc};
+}
+
+template <class T>
+inline const block_sizes& default_blocks() noexcept {
+    using rb = register_block<T>;
+    static const block_sizes b = analytic_blocks<T, rb::mr, rb::nr>(caches());
+    return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing buffers: thread_local, 64-byte aligned, grown on demand and then reused, so a steady
+// state of same-sized calls does not touch the heap.
+template <class T>
+struct pack_buffer {
+    T* data = nullptr;
+    std::size_t capacity = 0;
+    pack_buffer() = default;
+    pack_buffer(const pack_buffer&) = delete;
+    pack_buffer& operator=(const pack_buffer&) = delete;
+    ~pack_buffer() { release(); }
+    void release() noexcept {
+        if (data) ::operator delete(data, std::align_val_t{alignment});
+        data = nullptr;
+        capacity = 0;
+    }
+    T* get(std::size_t n) {
+        if (n > capacity) {
+            release();
+            data = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
+            capacity = n;
+        }
+        return data;
+    }
+};
+
+template <class T, int Which>
+inline pack_buffer<T>& buffer() noexcept {
+    static thread_local pack_buffer<T> b;
+    return b;
+}
+
+// Packs the mc x kc block of A at `a` into row panels of MR: panel r holds, for each p, the MR
+// values A(r*MR + 0..MR-1, p) contiguously. Rows past mc are zero, so the micro-kernel needs no
+// edge case.
+template <std::size_t MR, class T>
+inline void pack_a(std::size_t mc, std::size_t kc, const T* a, std::ptrdiff_t rs, std::ptrdiff_t cs,
+                   T* __restrict dst) noexcept {
+    for (std::size_t i0 = 0; i0 < mc; i0 += MR) {
+        const std::size_t rows = std::min(MR, mc - i0);
+        const T* src = a + std::ptrdiff_t(i0) * rs;
+        if (rows == MR && rs == 1) {
+            // Column-major A (or a transposed row-major one): each k gives MR contiguous values.
+            for (std::size_t p = 0; p < kc; ++p) {
+                std::memcpy(dst + p * MR, src + std::ptrdiff_t(p) * cs, MR * sizeof(T));
+            }
+        } else if (rows == MR) {
+            for (std::size_t p = 0; p < kc; ++p) {
+                const T* s = src + std::ptrdiff_t(p) * cs;
+                unroll<MR>([&](auto i) { dst[p * MR + i] = s[std::ptrdiff_t(i()) * rs]; });
+            }
+        } else {
+            for (std::size_t p = 0; p < kc; ++p) {
+                const T* s = src + std::ptrdiff_t(p) * cs;
+                std::size_t i = 0;
+                for (; i < rows; ++i) dst[p * MR + i] = s[std::ptrdiff_t(i) * rs];
+                for (; i < MR; ++i) dst[p * MR + i] = T(0);
+            }
+        }
+        dst += MR * kc;
+    }
+}
+
+// Packs the kc x nc block of B at `b` into column panels of NR: panel c holds, for each p, the NR
+// values B(p, c*NR + 0..NR-1) contiguously; columns past nc are zero.
+template <std::size_t NR, class T>
+inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs, std::ptrdiff_t cs,
+                   T* __restrict dst) noexcept {
+    for (std::size_t j0 = 0; j0 < nc; j0 += NR) {
+        const std::size_t cols = std::min(NR, nc - j0);
+        const T* src = b + std::ptrdiff_t(j0) * cs;
+        if (cols == NR && cs == 1) {
+            for (std::size_t p = 0; p < kc; ++p) {
+                std::memcpy(dst + p * NR, src + std::ptrdiff_t(p) * rs, NR * sizeof(T));
+            }
+        } else if (cols == NR) {
+            // Column-major B: walk each column contiguously in the source.
+            for (std::size_t j = 0; j < NR; ++j) {
+                const T* s = src + std::ptrdiff_t(j) * cs;
+                for (std::size_t p = 0; p < kc; ++p) dst[p * NR + j] = s[std::ptrdiff_t(p) * rs];
+            }
+        } else {
+            for (std::size_t p = 0; p < kc; ++p) {
+                const T* s = src + std::ptrdiff_t(p) * rs;
+                std::size_t j = 0;
+                for (; j < cols; ++j) dst[p * NR + j] = s[std::ptrdiff_t(j) * cs];
+                for (; j < NR; ++j) dst[p * NR + j] = T(0);
+            }
+        }
+        dst += NR * kc;
+    }
+}
+
+// The micro-kernel: an MR x (NV*width) tile of C from a packed A panel and a packed B panel,
+// accumulated in registers over kc. Overwrites the tile (first k block) or adds to it.
+template <class T, std::size_t MR, std::size_t NV>
+[[gnu::hot]] inline void micro_kernel(std::size_t kc, const T* __restrict a, const T* __restrict b,
+                                      T* __restrict c, std::size_t ldc, bool accumulate) noexcept {
+    using V = simd<T>;
+    constexpr std::size_t W = V::size;
+    constexpr std::size_t NR = NV * W;
+    V acc[MR][NV];
+    unroll<MR>([&](auto i) { unroll<NV>([&](auto j) { acc[i][j] = V(T(0)); }); });
+    // Fetch the C tile now: the k loop hides the latency and the stores below then hit L1.
+    unroll<MR>([&](auto i) {
+        unroll<NR * sizeof(T) / 64>([&](auto l) { __builtin_prefetch(c + i * ldc + l * (64 / sizeof(T)), 1); });
+        __builtin_prefetch(c + i * ldc + NR - 1, 1);
+    });
+    for (std::size_t p = 0; p < kc; ++p) {
+        V bv[NV];
+        unroll<NV>([&](auto j) { bv[j] = V::load_aligned(b + j * W); });
+        unroll<MR>([&](auto i) {
+            const V av(a[i]);
+            unroll<NV>([&](auto j) { acc[i][j] = xsimd::fma(av, bv[j], acc[i][j]); });
+        });
+        a += MR;
+        b += NR;
+    }
+    if (accumulate) {
+        unroll<MR>([&](auto i) {
+            unroll<NV>([&](auto j) {
+                T* q = c + i * ldc + j * W;
+                (acc[i][j] + V::load_unaligned(q)).store_unaligned(q);
+            });
+        });
+    } else {
+        unroll<MR>([&](auto i) {
+            unroll<NV>([&](auto j) { acc[i][j].store_unaligned(c + i * ldc + j * W); });
+        });
+    }
+}
+
+// The five loops. Block sizes are shrunk to the problem (and balanced, so that k = KC + 1 does
+// not cost a nearly empty second pass).
+template <class T, std::size_t MR, std::size_t NV, class Epi>
+void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b,
+                  T* c, std::size_t ldc, Epi& epi, const block_sizes& bs) {
+    constexpr std::size_t NR = NV * simd<T>::size;
+    auto balanced = [](std::size_t total, std::size_t block, std::size_t unit) {
+        if (total <= block) return (total + unit - 1) / unit * unit;
+        const std::size_t passes = (total + block - 1) / block;
+        const std::size_t per = (total + passes - 1) / passes;
+        return (per + unit - 1) / unit * unit;
+    };
+    const std::size_t KC = balanced(k, bs.kc, 1);
+    const std::size_t MC = balanced(m, bs.mc, MR);
+    const std::size_t NC = balanced(n, bs.nc, NR);
+    T* pa = buffer<T, 0>().get(MC * KC);
+    T* pb = buffer<T, 1>().get(KC * NC);
+    alignas(alignment) T edge[MR * NR];
+
+    for (std::size_t jc = 0; jc < n; jc += NC) {
+        const std::size_t nc = std::min(NC, n - jc);
+        for (std::size_t pc = 0; pc < k; pc += KC) {
+            const std::size_t kc = std::min(KC, k - pc);
+            const bool accumulate = pc != 0;
+            const bool last = pc + kc == k;
+            pack_b<NR>(kc, nc, b.p + std::ptrdiff_t(pc) * b.rs + std::ptrdiff_t(jc) * b.cs, b.rs, b.cs,
+                       pb);
+            for (std::size_t ic = 0; ic < m; ic += MC) {
+                const std::size_t mc = std::min(MC, m - ic);
+                pack_a<MR>(mc, kc, a.p + std::ptrdiff_t(ic) * a.rs + std::ptrdiff_t(pc) * a.cs, a.rs,
+                           a.cs, pa);
+                for (std::size_t jr = 0; jr < nc; jr += NR) {
+                    const std::size_t cols = std::min(NR, nc - jr);
+                    const T* bp = pb + jr * kc;
+                    for (std::size_t ir = 0; ir < mc; ir += MR) {
+                        const std::size_t rows = std::min(MR, mc - ir);
+                        const T* ap = pa + ir * kc;
+                        T* ct = c + (ic + ir) * ldc + jc + jr;
+                        if (rows == MR && cols == NR) {
+                            micro_kernel<T, MR, NV>(kc, ap, bp, ct, ldc, accumulate);
+                        } else {
+                            // Edge tile: full-size kernel into a scratch tile, copy the valid part.
+                            micro_kernel<T, MR, NV>(kc, ap, bp, edge, NR, false);
+                            for (std::size_t i = 0; i < rows; ++i) {
+                                T* dst = ct + i * ldc;
+                                const T* src = edge + i * NR;
+                                if (accumulate) {
+                                    for (std::size_t j = 0; j < cols; ++j) dst[j] += src[j];
+                                } else {
+                                    for (std::size_t j = 0; j < cols; ++j) dst[j] = src[j];
+                                }
+                            }
+                        }
+                        // The tile is final and still in L1: fuse the epilogue here.
+                        if (last) epi(ic + ir, jc + jr, rows, cols);
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace detail
+
+// C (m x n, row-major, leading dimension ldc >= n) = A (m x k) * B (k x n). Overwrites C.
+// epi(i0, j0, rows, cols) is called once per block of C as soon as that block is final, so
+// bias/activation can be applied while the block is in cache; the calls cover C exactly once.
+template <class T, class Epi = no_epilogue>
+void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
+          std::size_t ldc, Epi&& epi = Epi{}) {
+    static_assert(simd_type<T>, "tfx: gemm supports float and double");
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
+        epi(std::size_t(0), std::size_t(0), m, n);
+        return;
+    }
+    using rb = detail::register_block<T>;
+    detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, epi, detail::default_blocks<T>());
+}
+
+// ---------------------------------------------------------------------------------------------
+namespace detail {
+
+// The widest batch of T with at most N lanes that this target has (void when none: scalar).
+template <class T, std::size_t N>
+struct small_batch {
+    using sized = xsimd::make_sized_batch_t<T, N>;
+    using type = std::conditional_t<!std::is_void_v<sized>, sized, typename small_batch<T, N / 2>::type>;
+};
+template <class T>
+struct small_batch<T, 1> {
+    using type = void;
+};
+
+// Columns [J0, N) of C rows: the widest batch that fits the remaining columns, then recurse.
+template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t J0>
+[[gnu::always_inline]] inline void small_columns(const T* a, const T* b, T* c) noexcept {
+    if constexpr (J0 < N) {
+        using V = typename small_batch<T, std::bit_floor(std::min<std::size_t>(N - J0, simd<T>::size))>::type;
+        if constexpr (std::is_void_v<V>) {
+            unroll<M>([&](auto i) {
+                T s = a[i * K] * b[J0];
+                unroll<K - 1>([&](auto p) { s += a[i * K + p + 1] * b[(p + 1) * N + J0]; });
+                c[i * N + J0] = s;
+            });
+            small_columns<T, M, N, K, J0 + 1>(a, b, c);
+        } else {
+            constexpr std::size_t W = V::size;
+            unroll<M>([&](auto i) {
+                V acc = V(a[i * K]) * V::load_unaligned(b + J0);
+                unroll<K - 1>([&](auto p) {
+                    acc = xsimd::fma(V(a[i * K + p + 1]), V::load_unaligned(b + (p + 1) * N + J0), acc);
+                });
+                acc.store_unaligned(c + i * N + J0);
+            });
+            small_columns<T, M, N, K, J0 + W>(a, b, c);
+        }
+    }
+}
+
+}  // namespace detail
+
+// Fully unrolled register path for small static sizes: C[M][N] = A[M][K] * B[K][N], all row-major
+// and contiguous; no packing, no heap.
+template <class T, std::size_t M, std::size_t N, std::size_t K>
+void gemm_small(const T* a, const T* b, T* c) noexcept {
+    static_assert(simd_type<T>, "tfx: gemm_small supports float and double");
+    static_assert(M > 0 && N > 0, "tfx: gemm_small needs M, N > 0");
+    if constexpr (K == 0) {
+        std::fill_n(c, M * N, T(0));
+    } else {
+        detail::small_columns<T, M, N, K, 0>(a, b, c);
+    }
+}
+
+}  // namespace tfx::kernels
