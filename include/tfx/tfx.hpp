@@ -9,3 +9,4 @@
 #include "expr/elementwise.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/assign.hpp"
+#include "expr/reduce.hpp"

@@ -5,11 +5,6 @@
 
 namespace tfx {
 
-template <class E>
-struct is_elementwise_node : std::bool_constant<is_leaf<E>::value || is_map<E>::value> {};
-template <class T>
-struct is_elementwise_node<scalar<T>> : std::true_type {};
-
 namespace detail {
 
 // Evaluate x into out (shape d, already validated); out must not alias what x reads through a

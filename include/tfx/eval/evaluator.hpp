@@ -74,22 +74,14 @@ struct strided_eval {
 template <class E, std::size_t R, class = void>
 struct evaluator;
 
-// Tensor leaves.
-template <class Tn, std::size_t R>
-struct leaf_evaluator : strided_eval<typename Tn::value_type, Tn::rank, R, bcast_inner<typename Tn::shape_type>> {
-    template <class L>
-    leaf_evaluator(const L& leaf, eval_ctx&) {
-        this->base = leaf.get().data();
-        this->dims = leaf.get().shape();
+// Leaves: tensors (by reference or value) and views of kernel buffers.
+template <class L, std::size_t R>
+struct evaluator<L, R, std::enable_if_t<is_leaf<L>::value>>
+    : strided_eval<typename L::value_type, L::rank, R, bcast_inner<typename L::shape_type>> {
+    evaluator(const L& leaf, eval_ctx&) {
+        this->base = leaf.data();
+        this->dims = leaf.dims();
     }
-};
-template <class Tn, std::size_t R>
-struct evaluator<tref<Tn>, R> : leaf_evaluator<Tn, R> {
-    using leaf_evaluator<Tn, R>::leaf_evaluator;
-};
-template <class Tn, std::size_t R>
-struct evaluator<tval<Tn>, R> : leaf_evaluator<Tn, R> {
-    using leaf_evaluator<Tn, R>::leaf_evaluator;
 };
 
 template <class T, std::size_t R>

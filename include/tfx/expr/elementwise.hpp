@@ -37,6 +37,23 @@ struct is_map : std::false_type {};
 template <class Op, class... A>
 struct is_map<map<Op, A...>> : std::true_type {};
 
+// Nodes that the fused loop evaluates in place; every other node is computed by a kernel.
+template <class E>
+struct is_elementwise_node : std::bool_constant<is_leaf<E>::value || is_map<E>::value> {};
+template <class T>
+struct is_elementwise_node<scalar<T>> : std::true_type {};
+
+// A purely elementwise graph: reading it twice recomputes cheap arithmetic, never a kernel.
+template <class E>
+inline constexpr bool is_pure_elementwise = [] {
+    if constexpr (!is_elementwise_node<E>::value)
+        return false;
+    else
+        return []<class... C>(std::type_identity<std::tuple<C...>>) {
+            return (is_pure_elementwise<std::remove_cvref_t<C>> && ...);
+        }(std::type_identity<decltype(std::declval<const E&>().children())>{});
+}();
+
 // 'tfx::elementwise_ok<tfx::ops::exp, int>' evaluates to false: the op wants floating point.
 template <class Op, class T>
 inline constexpr bool elementwise_ok = !Op::floating_only || std::is_floating_point_v<T>;

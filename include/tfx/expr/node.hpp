@@ -49,6 +49,7 @@ struct tref : expr_base<typename Tn::value_type, typename Tn::shape_type> {
     const Tn* t;
     explicit tref(const Tn& x) : t(&x) {}
     const Tn& get() const { return *t; }
+    const typename Tn::value_type* data() const { return t->data(); }
     dims_t<Tn::rank> dims() const { return t->shape(); }
     auto children() const { return std::tuple<>(); }
 };
@@ -59,6 +60,7 @@ struct tval : expr_base<typename Tn::value_type, typename Tn::shape_type> {
     Tn t;
     explicit tval(Tn&& x) : t(std::move(x)) {}
     const Tn& get() const { return t; }
+    const typename Tn::value_type* data() const { return t.data(); }
     dims_t<Tn::rank> dims() const { return t.shape(); }
     auto children() const { return std::tuple<>(); }
 };
@@ -71,8 +73,21 @@ struct scalar : expr_base<T, shape<>> {
     auto children() const { return std::tuple<>(); }
 };
 
+// A leaf over contiguous row-major memory that something else owns (a kernel's buffer).
+template <class T, class S>
+struct view : expr_base<T, S> {
+    const T* p;
+    dims_t<S::rank> d;
+    view(const T* ptr, const dims_t<S::rank>& dims_) : p(ptr), d(dims_) {}
+    const T* data() const { return p; }
+    dims_t<S::rank> dims() const { return d; }
+    auto children() const { return std::tuple<>(); }
+};
+
 template <class E>
 struct is_leaf : std::false_type {};
+template <class T, class S>
+struct is_leaf<view<T, S>> : std::true_type {};
 template <class Tn>
 struct is_leaf<tref<Tn>> : std::true_type {};
 template <class Tn>
@@ -146,7 +161,7 @@ inline constexpr bool same_value_types = [] {
 template <class E, class F>
 void for_each_leaf(const E& e, F&& f) {
     if constexpr (is_leaf<E>::value)
-        f(e.get());
+        f(e);
     else
         std::apply([&](const auto&... c) { (for_each_leaf(c, f), ...); }, e.children());
 }

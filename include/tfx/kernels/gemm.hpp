@@ -44,31 +44,30 @@ template <std::size_t N, class F>
 }
 
 // ---------------------------------------------------------------------------------------------
-// Register blocking: the only part that depends on the SIMD width. MR rows of A are broadcast
-// against NV batches of a B row, so MR*NV accumulators + NV B batches + 1 broadcast must fit the
-// register file (32 vector registers with AVX-512, 16 with AVX2/SSE).
+// Register blocking, the only part that depends on the SIMD width. Each k step broadcasts MR values
+// of A against NV batches of a B row: MR*NV accumulators + NV B batches + 1 broadcast must fit the
+// register file (32 vector registers with AVX-512, 16 with AVX2/SSE/NEON). With AVX-512, 6x4 beat
+// 14x2, 12x2 and 8x3 (fewest loads per FMA: 10 per 24) and pads MLP shapes (m = 32, n = 128) least.
 template <class T>
 struct register_block {
     static constexpr std::size_t width = simd<T>::size;
-    static constexpr std::size_t bytes = width * sizeof(T);
-    static constexpr std::size_t nv = 2;
-    static constexpr std::size_t mr = bytes >= 64 ? 14 : (bytes == 32 ? 6 : 4);
+    static constexpr std::size_t mr = 6;
+    static constexpr std::size_t nv = width * sizeof(T) >= 64 ? 4 : 2;
     static constexpr std::size_t nr = nv * width;
 };
 
 // ---------------------------------------------------------------------------------------------
-// Cache sizes, queried once. Virtual machines sometimes report nonsense (0, -1, or a shared L3
-// ten times too big), hence the clamps.
+// Cache sizes, queried once. Virtual machines sometimes report nonsense (0, or a shared L3 ten
+// times too big), hence the fallbacks and clamps.
 struct cache_info {
     std::size_t l1, l1_ways, l2, l2_ways, l3;
 };
 
-inline long sysconf_or(int name, long fallback) noexcept {
+inline std::size_t sysconf_or([[maybe_unused]] int name, std::size_t fallback) noexcept {
 #if __has_include(<unistd.h>) && defined(_SC_LEVEL1_DCACHE_SIZE)
-    long v = ::sysconf(name);
-    return v > 0 ? v : fallback;
+    const long v = ::sysconf(name);
+    return v > 0 ? std::size_t(v) : fallback;
 #else
-    (void)name;
     return fallback;
 #endif
 }
@@ -77,16 +76,16 @@ inline const cache_info& caches() noexcept {
     static const cache_info info = [] {
         cache_info c{32 * 1024, 8, 512 * 1024, 8, 8 * 1024 * 1024};
 #if __has_include(<unistd.h>) && defined(_SC_LEVEL1_DCACHE_SIZE)
-        c.l1 = std::size_t(sysconf_or(_SC_LEVEL1_DCACHE_SIZE, long(c.l1)));
-        c.l1_ways = std::size_t(sysconf_or(_SC_LEVEL1_DCACHE_ASSOC, long(c.l1_ways)));
-        c.l2 = std::size_t(sysconf_or(_SC_LEVEL2_CACHE_SIZE, long(c.l2)));
-        c.l2_ways = std::size_t(sysconf_or(_SC_LEVEL2_CACHE_ASSOC, long(c.l2_ways)));
-        c.l3 = std::size_t(sysconf_or(_SC_LEVEL3_CACHE_SIZE, long(c.l3)));
+        c.l1 = sysconf_or(_SC_LEVEL1_DCACHE_SIZE, c.l1);
+        c.l1_ways = sysconf_or(_SC_LEVEL1_DCACHE_ASSOC, c.l1_ways);
+        c.l2 = sysconf_or(_SC_LEVEL2_CACHE_SIZE, c.l2);
+        c.l2_ways = sysconf_or(_SC_LEVEL2_CACHE_ASSOC, c.l2_ways);
+        c.l3 = sysconf_or(_SC_LEVEL3_CACHE_SIZE, c.l3);
 #endif
         c.l1 = std::clamp<std::size_t>(c.l1, 16 * 1024, 256 * 1024);
         c.l1_ways = std::clamp<std::size_t>(c.l1_ways, 2, 32);
         c.l2 = std::clamp<std::size_t>(c.l2, 128 * 1024, 8 * 1024 * 1024);
-        c.l2_ways = std::clamp<std::size_t>(c.l2_ways, 2, 32);
+        c.l2_ways = std::clamp<std::size_t>(c.l2_ways, 4, 32);
         c.l3 = std::clamp<std::size_t>(c.l3, c.l2, 64 * 1024 * 1024);
         return c;
     }();
@@ -97,23 +96,22 @@ struct block_sizes {
     std::size_t kc, mc, nc;
 };
 
-// The BLIS analytic model (Low et al., "Analytical modeling is enough for high-performance BLIS",
-// TOMS 2016): the KCxNR micro-panel of B and the MRxKC micro-panel of A share the L1 ways, one way
-// left for C; the MCxKC block of A fills the L2 but one way; the KCxNC block of B takes half of the
-// (shared) L3.
+// Block sizes from the cache sizes, after the BLIS analytic model (Low et al., TOMS 2016) with one
+// measured change: the model puts the KCxNR micro-panel of B in L1, which gives KC ~ 112 for a 6x4
+// AVX-512 kernel; but that kernel needs only 4 B loads per 24 FMAs, which the L2 sustains, while a
+// small KC costs k/KC read-modify-write passes over C (n = 2048: 92 GFLOPS at KC = 112, 106 at
+// 512). So the B micro-panel gets one L2 way, the MCxKC block of A the other ways but one (left
+// for C and streaming), and the KCxNC block of B half of the shared L3.
 template <class T, std::size_t MR, std::size_t NR>
 inline block_sizes analytic_blocks(const cache_info& c) noexcept {
-    const std::size_t way1 = c.l1 / c.l1_ways;
-    std::size_t ways_a = std::size_t(double(c.l1_ways - 1) / (1.0 + double(NR) / double(MR)));
-    ways_a = std::max<std::size_t>(ways_a, 1);
-    std::size_t kc = ways_a * way1 / (MR * sizeof(T));
-    kc = std::max<std::size_t>(kc & ~std::size_t(7), 64);
-
     const std::size_t way2 = c.l2 / c.l2_ways;
-    const std::size_t ways_b2 = (kc * NR * sizeof(T) + way2 - 1) / way2;
-    const std::size_t ways_a2 = c.l2_ways > ways_b2 + 1 ? c.l2_ways - 1 - ways_b2 : 1;
-    std::size_t mc = ways_a2 * way2 / (kc * sizeof(T));
-    mc = std::max<std::size_t>(mc / MR, 1) * MR;
+    std::size_t kc = way2 / (NR * sizeof(T));
+    kc = std::clamp<std::size_t>(kc & ~std::size_t(7), 128, 1024);
+
+    const std::size_t ways_b = (kc * NR * sizeof(T) + way2 - 1) / way2;
+    const std::size_t ways_a = c.l2_ways > ways_b + 2 ? c.l2_ways - ways_b - 1 : 1;
+    std::size_t mc = ways_a * way2 / (kc * sizeof(T));
+    mc = std::max<std::size_t>(mc / MR, 2) * MR;
 
     std::size_t nc = (c.l3 / 2) / (kc * sizeof(T));
     nc = std::max<std::size_t>(nc / NR, 1) * NR;
@@ -191,8 +189,9 @@ inline void pack_a(std::size_t mc, std::size_t kc, const T* a, std::ptrdiff_t rs
 }
 
 // Packs the kc x nc block of B at `b` into column panels of NR: panel c holds, for each p, the NR
-// values B(p, c*NR + 0..NR-1) contiguously; columns past nc are zero.
-template <std::size_t NR, class T>
+// values B(p, c*NR + 0..NR-1) contiguously. The last panel is only as wide as its columns rounded
+// up to whole batches (W), zero-padded, so a narrow edge runs a narrower kernel on no extra zeros.
+template <std::size_t NR, std::size_t W, class T>
 inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs, std::ptrdiff_t cs,
                    T* __restrict dst) noexcept {
     for (std::size_t j0 = 0; j0 < nc; j0 += NR) {
@@ -202,25 +201,28 @@ inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs
             for (std::size_t p = 0; p < kc; ++p) {
                 std::memcpy(dst + p * NR, src + std::ptrdiff_t(p) * rs, NR * sizeof(T));
             }
+            dst += NR * kc;
         } else if (cols == NR) {
             // Column-major B: walk each column contiguously in the source.
             for (std::size_t j = 0; j < NR; ++j) {
                 const T* s = src + std::ptrdiff_t(j) * cs;
                 for (std::size_t p = 0; p < kc; ++p) dst[p * NR + j] = s[std::ptrdiff_t(p) * rs];
             }
+            dst += NR * kc;
         } else {
+            const std::size_t width = (cols + W - 1) / W * W;
             for (std::size_t p = 0; p < kc; ++p) {
                 const T* s = src + std::ptrdiff_t(p) * rs;
                 std::size_t j = 0;
-                for (; j < cols; ++j) dst[p * NR + j] = s[std::ptrdiff_t(j) * cs];
-                for (; j < NR; ++j) dst[p * NR + j] = T(0);
+                for (; j < cols; ++j) dst[p * width + j] = s[std::ptrdiff_t(j) * cs];
+                for (; j < width; ++j) dst[p * width + j] = T(0);
             }
+            dst += width * kc;
         }
-        dst += NR * kc;
     }
 }
 
-// The micro-kernel: an MR x (NV*width) tile of C from a packed A panel and a packed B panel,
+// The micro-kernel: an MR x (NV*W) tile of C from a packed A panel and a packed B panel,
 // accumulated in registers over kc. Overwrites the tile (first k block) or adds to it.
 template <class T, std::size_t MR, std::size_t NV>
 [[gnu::hot]] inline void micro_kernel(std::size_t kc, const T* __restrict a, const T* __restrict b,
@@ -228,13 +230,13 @@ template <class T, std::size_t MR, std::size_t NV>
     using V = simd<T>;
     constexpr std::size_t W = V::size;
     constexpr std::size_t NR = NV * W;
-    V acc[MR][NV];
-    unroll<MR>([&](auto i) { unroll<NV>([&](auto j) { acc[i][j] = V(T(0)); }); });
     // Fetch the C tile now: the k loop hides the latency and the stores below then hit L1.
     unroll<MR>([&](auto i) {
-        unroll<NR * sizeof(T) / 64>([&](auto l) { __builtin_prefetch(c + i * ldc + l * (64 / sizeof(T)), 1); });
+        unroll<(NR * sizeof(T) + 63) / 64>([&](auto l) { __builtin_prefetch(c + i * ldc + l * (64 / sizeof(T)), 1); });
         __builtin_prefetch(c + i * ldc + NR - 1, 1);
     });
+    V acc[MR][NV];
+    unroll<MR>([&](auto i) { unroll<NV>([&](auto j) { acc[i][j] = V(T(0)); }); });
     for (std::size_t p = 0; p < kc; ++p) {
         V bv[NV];
         unroll<NV>([&](auto j) { bv[j] = V::load_aligned(b + j * W); });
@@ -259,14 +261,46 @@ template <class T, std::size_t MR, std::size_t NV>
     }
 }
 
-// The five loops. Block sizes are shrunk to the problem (and balanced, so that k = KC + 1 does
-// not cost a nearly empty second pass).
+// One MR x cols tile (cols <= NV*W): the kernel with just enough batches for cols; a tile that
+// does not fill them (or has fewer than MR rows) goes through a scratch tile.
+template <class T, std::size_t MR, std::size_t NV>
+inline void tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, std::size_t rows,
+                 std::size_t cols, bool accumulate) noexcept {
+    constexpr std::size_t W = simd<T>::size;
+    const std::size_t nv = (cols + W - 1) / W;
+    if (nv == NV && rows == MR && cols == NV * W) {
+        micro_kernel<T, MR, NV>(kc, a, b, c, ldc, accumulate);
+        return;
+    }
+    if (rows == MR && cols == nv * W) {
+        unroll<NV - 1>([&](auto e) {
+            if (nv == e + 1) micro_kernel<T, MR, e + 1>(kc, a, b, c, ldc, accumulate);
+        });
+        return;
+    }
+    alignas(alignment) T edge[MR * NV * W];
+    unroll<NV>([&](auto e) {
+        if (nv == e + 1) micro_kernel<T, MR, e + 1>(kc, a, b, edge, (e + 1) * W, false);
+    });
+    for (std::size_t i = 0; i < rows; ++i) {
+        T* dst = c + i * ldc;
+        const T* src = edge + i * nv * W;
+        if (accumulate) {
+            for (std::size_t j = 0; j < cols; ++j) dst[j] += src[j];
+        } else {
+            for (std::size_t j = 0; j < cols; ++j) dst[j] = src[j];
+        }
+    }
+}
+
+// The five loops. Block sizes shrink to the problem and are balanced, so that k = KC + 1 does not
+// cost a nearly empty second pass.
 template <class T, std::size_t MR, std::size_t NV, class Epi>
 void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b,
                   T* c, std::size_t ldc, Epi& epi, const block_sizes& bs) {
-    constexpr std::size_t NR = NV * simd<T>::size;
+    constexpr std::size_t W = simd<T>::size;
+    constexpr std::size_t NR = NV * W;
     auto balanced = [](std::size_t total, std::size_t block, std::size_t unit) {
-        if (total <= block) return (total + unit - 1) / unit * unit;
         const std::size_t passes = (total + block - 1) / block;
         const std::size_t per = (total + passes - 1) / passes;
         return (per + unit - 1) / unit * unit;
@@ -276,7 +310,6 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
     const std::size_t NC = balanced(n, bs.nc, NR);
     T* pa = buffer<T, 0>().get(MC * KC);
     T* pb = buffer<T, 1>().get(KC * NC);
-    alignas(alignment) T edge[MR * NR];
 
     for (std::size_t jc = 0; jc < n; jc += NC) {
         const std::size_t nc = std::min(NC, n - jc);
@@ -284,8 +317,8 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
             const std::size_t kc = std::min(KC, k - pc);
             const bool accumulate = pc != 0;
             const bool last = pc + kc == k;
-            pack_b<NR>(kc, nc, b.p + std::ptrdiff_t(pc) * b.rs + std::ptrdiff_t(jc) * b.cs, b.rs, b.cs,
-                       pb);
+            pack_b<NR, W>(kc, nc, b.p + std::ptrdiff_t(pc) * b.rs + std::ptrdiff_t(jc) * b.cs, b.rs,
+                          b.cs, pb);
             for (std::size_t ic = 0; ic < m; ic += MC) {
                 const std::size_t mc = std::min(MC, m - ic);
                 pack_a<MR>(mc, kc, a.p + std::ptrdiff_t(ic) * a.rs + std::ptrdiff_t(pc) * a.cs, a.rs,
@@ -295,23 +328,8 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
                     const T* bp = pb + jr * kc;
                     for (std::size_t ir = 0; ir < mc; ir += MR) {
                         const std::size_t rows = std::min(MR, mc - ir);
-                        const T* ap = pa + ir * kc;
-                        T* ct = c + (ic + ir) * ldc + jc + jr;
-                        if (rows == MR && cols == NR) {
-                            micro_kernel<T, MR, NV>(kc, ap, bp, ct, ldc, accumulate);
-                        } else {
-                            // Edge tile: full-size kernel into a scratch tile, copy the valid part.
-                            micro_kernel<T, MR, NV>(kc, ap, bp, edge, NR, false);
-                            for (std::size_t i = 0; i < rows; ++i) {
-                                T* dst = ct + i * ldc;
-                                const T* src = edge + i * NR;
-                                if (accumulate) {
-                                    for (std::size_t j = 0; j < cols; ++j) dst[j] += src[j];
-                                } else {
-                                    for (std::size_t j = 0; j < cols; ++j) dst[j] = src[j];
-                                }
-                            }
-                        }
+                        tile<T, MR, NV>(kc, pa + ir * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, rows,
+                                        cols, accumulate);
                         // The tile is final and still in L1: fuse the epilogue here.
                         if (last) epi(ic + ir, jc + jr, rows, cols);
                     }

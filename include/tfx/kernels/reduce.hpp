@@ -1,0 +1,173 @@
+#pragma once
+// Vectorized reductions that read their input through an elementwise evaluator, so the producer of
+// the reduced values (exp(x - m), a*b, ...) runs in the same loop and is never stored.
+//
+// One algorithm serves every set of axes: walk the input row by row; a row either collapses to one
+// value (its last axis is reduced: a SIMD reduction with four accumulators) or is combined
+// elementwise into the output row it maps to (its last axis is kept: a SIMD update).
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "loop.hpp"
+
+namespace tfx::kernels {
+
+struct red_sum {
+    static constexpr const char* name = "sum";
+    template <class T>
+    static T identity() { return T(0); }
+    template <class X>
+    static X combine(const X& a, const X& b) { return a + b; }
+};
+struct red_prod {
+    static constexpr const char* name = "prod";
+    template <class T>
+    static T identity() { return T(1); }
+    template <class X>
+    static X combine(const X& a, const X& b) { return a * b; }
+};
+struct red_max {
+    static constexpr const char* name = "max";
+    template <class T>
+    static T identity() {
+        if constexpr (std::numeric_limits<T>::has_infinity)
+            return -std::numeric_limits<T>::infinity();
+        else
+            return std::numeric_limits<T>::lowest();
+    }
+    template <class X>
+    static X combine(const X& a, const X& b) { return ops::detail::vmax(a, b); }
+};
+struct red_min {
+    static constexpr const char* name = "min";
+    template <class T>
+    static T identity() {
+        if constexpr (std::numeric_limits<T>::has_infinity)
+            return std::numeric_limits<T>::infinity();
+        else
+            return std::numeric_limits<T>::max();
+    }
+    template <class X>
+    static X combine(const X& a, const X& b) { return ops::detail::vmin(a, b); }
+};
+
+template <class K, class T, class B>
+inline T horizontal(const B& b) {
+    if constexpr (std::is_same_v<K, red_sum>) {
+        return reduce_add(b);
+    } else {
+        alignas(alignment) T lanes[B::size];
+        b.store_aligned(lanes);
+        T r = lanes[0];
+        for (std::size_t i = 1; i < B::size; ++i) r = K::combine(r, lanes[i]);
+        return r;
+    }
+}
+
+// Reduce one row of n values of ev (already seeked).
+template <class K, class T, class Ev>
+inline T reduce_row(std::size_t n, const Ev& ev, bool use_simd) {
+    std::size_t i = 0;
+    T r = K::template identity<T>();
+    if constexpr (Ev::template simd_as<T>) {
+        if (use_simd) {
+            using B = simd<T>;
+            constexpr std::size_t W = B::size;
+            if (n >= W) {
+                B a0(K::template identity<T>()), a1 = a0, a2 = a0, a3 = a0;
+                for (; i + 4 * W <= n; i += 4 * W) {
+                    a0 = K::combine(a0, ev.template load<B>(i));
+                    a1 = K::combine(a1, ev.template load<B>(i + W));
+                    a2 = K::combine(a2, ev.template load<B>(i + 2 * W));
+                    a3 = K::combine(a3, ev.template load<B>(i + 3 * W));
+                }
+                for (; i + W <= n; i += W) a0 = K::combine(a0, ev.template load<B>(i));
+                r = horizontal<K, T>(K::combine(K::combine(a0, a1), K::combine(a2, a3)));
+            }
+        }
+    }
+    for (; i < n; ++i) r = K::combine(r, ev.get(i));
+    return r;
+}
+
+// Combine one row of n values of ev into out[0..n).
+template <class K, class T, class Ev>
+inline void combine_row(T* out, std::size_t n, const Ev& ev, bool use_simd) {
+    std::size_t i = 0;
+    if constexpr (Ev::template simd_as<T>) {
+        if (use_simd) {
+            using B = simd<T>;
+            constexpr std::size_t W = B::size;
+            for (; i + W <= n; i += W)
+                K::combine(B::load_unaligned(out + i), ev.template load<B>(i)).store_unaligned(out + i);
+        }
+    }
+    for (; i < n; ++i) out[i] = K::combine(out[i], ev.get(i));
+}
+
+// out (the input's shape with the masked axes removed, contiguous) = reduction K of the values of
+// ev over the axes where mask is true. ev is an unbound evaluator of the input (shape xd).
+template <class K, class T, std::size_t RX, class Ev>
+void reduce(T* out, const dims_t<RX>& xd, const std::array<bool, RX>& mask, Ev& ev) {
+    ev.bind(xd);
+    std::size_t out_n = 1;
+    for (std::size_t k = 0; k < RX; ++k)
+        if (!mask[k]) out_n *= xd[k];
+    std::fill(out, out + out_n, K::template identity<T>());
+    const std::size_t n = dims_size(xd);
+    if (n == 0) return;
+    if constexpr (RX == 0) {
+        out[0] = ev.get(0);
+    } else {
+        const bool use_simd = ev.simd_valid();
+        bool all = true;
+        for (bool m : mask) all = all && m;
+        if (all && ev.flat_ok(xd)) {
+            ev.seek(dims_t<RX>{});
+            out[0] = reduce_row<K, T>(n, ev, use_simd);
+            return;
+        }
+        // Output stride of each input axis: 0 for the reduced ones.
+        std::array<std::size_t, RX> ostride{};
+        std::size_t s = 1;
+        for (std::size_t k = RX; k-- > 0;)
+            if (!mask[k]) {
+                ostride[k] = s;
+                s *= xd[k];
+            }
+        const std::size_t inner = xd[RX - 1];
+        const bool last_reduced = mask[RX - 1];
+        for_each_row(xd, [&](std::size_t, const dims_t<RX>& idx) {
+            ev.seek(idx);
+            std::size_t off = 0;
+            for (std::size_t k = 0; k + 1 < RX; ++k) off += idx[k] * ostride[k];
+            if (last_reduced)
+                out[off] = K::combine(out[off], reduce_row<K, T>(inner, ev, use_simd));
+            else
+                combine_row<K, T>(out + off, inner, ev, use_simd);
+        });
+    }
+}
+
+// Index of the first largest (Max) or smallest value along one axis of a contiguous block x of
+// shape [outer, len, inner]; out has shape [outer, inner].
+template <bool Max, class T, class I>
+void arg_reduce(I* out, const T* x, std::size_t outer, std::size_t len, std::size_t inner) {
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t j = 0; j < inner; ++j) {
+            const T* p = x + o * len * inner + j;
+            std::size_t best = 0;
+            T bv = p[0];
+            for (std::size_t a = 1; a < len; ++a) {
+                T v = p[a * inner];
+                if (Max ? v > bv : v < bv) {
+                    bv = v;
+                    best = a;
+                }
+            }
+            out[o * inner + j] = I(best);
+        }
+}
+
+}  // namespace tfx::kernels
