@@ -10,3 +10,5 @@
 #include "eval/evaluator.hpp"
 #include "eval/assign.hpp"
 #include "expr/reduce.hpp"
+#include "expr/permute.hpp"
+#include "expr/matmul.hpp"

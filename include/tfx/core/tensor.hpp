@@ -166,6 +166,23 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
         return *this;
     }
 
+    // From a tensor with other (compatible) static extents, e.g. tensor<float, dyn, 3> from <2, 3>.
+    template <index_t... F>
+        requires(!std::is_same_v<tensor, tensor<T, F...>>)
+    tensor(const tensor<T, F...>& o) {
+        static_assert(assignable<shape_type, tfx::shape<F...>>,
+                      "tfx: tensor conversion: the shapes do not fit (shapes below)");
+        auto d = o.shape();
+        check_fits("tensor conversion", d);
+        resize(d);
+        std::copy(o.begin(), o.end(), begin());
+    }
+    template <index_t... F>
+        requires(!std::is_same_v<tensor, tensor<T, F...>>)
+    tensor& operator=(const tensor<T, F...>& o) {
+        return *this = tensor(o);
+    }
+
     tensor(const tensor&) = default;
     tensor(tensor&&) noexcept = default;
     tensor& operator=(const tensor&) = default;

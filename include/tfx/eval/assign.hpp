@@ -7,11 +7,18 @@ namespace tfx {
 
 namespace detail {
 
+// Epilogue fusion hook: an elementwise root over one matmul is written by the GEMM's store
+// (expr/matmul.hpp specialises this). try_fused returns false when it cannot apply at run time.
+template <class X>
+struct fusion : std::false_type {};
+
 // Evaluate x into out (shape d, already validated); out must not alias what x reads through a
 // kernel node.
 template <class X>
 void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& d) {
     if constexpr (is_elementwise_node<X>::value) {
+        if constexpr (fusion<X>::value)
+            if (fusion<X>::try_fused(x, out, d)) return;
         eval_ctx ctx;
         evaluator<X, X::rank> ev(x, ctx);
         kernels::run_elementwise(out, d, ev);

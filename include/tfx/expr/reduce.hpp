@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "../eval/assign.hpp"
+#include "../eval/materialize.hpp"
 #include "../kernels/reduce.hpp"
 
 namespace tfx {
@@ -77,15 +78,6 @@ auto reduced_dims(const dims_t<RX>& xd) {
     return r;
 }
 
-// The operand of a multi-pass kernel: used as is when it is cheap elementwise arithmetic, otherwise
-// computed once into a tensor that the passes read.
-template <class X>
-auto materialize_if_needed(const X& x) {
-    if constexpr (is_pure_elementwise<X>)
-        return x;
-    else
-        return tval<tensor_of<X>>(tensor_of<X>(x));
-}
 }  // namespace detail
 
 // 'tfx::reduction_axes_valid<tfx::shape<2, 3>, 2>' evaluates to false: the shape and the axes.

@@ -8,11 +8,11 @@
 
 namespace tfx::kernels {
 
+// out[j] = ev(j) for j in [i, n): out points at the row's start.
 template <class T, class Ev>
-inline void simd_row(T* out, std::size_t n, const Ev& ev) {
+inline void simd_row(T* out, std::size_t n, const Ev& ev, std::size_t i = 0) {
     using B = simd<T>;
     constexpr std::size_t W = B::size;
-    std::size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
         B x0 = ev.template load<B>(i);
         B x1 = ev.template load<B>(i + W);
@@ -24,16 +24,16 @@ inline void simd_row(T* out, std::size_t n, const Ev& ev) {
 }
 
 template <class T, class Ev>
-inline void scalar_row(T* out, std::size_t n, const Ev& ev) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = ev.get(i);
+inline void scalar_row(T* out, std::size_t n, const Ev& ev, std::size_t i = 0) {
+    for (; i < n; ++i) out[i] = ev.get(i);
 }
 
 template <class T, class Ev>
-inline void row(T* out, std::size_t n, const Ev& ev, bool use_simd) {
+inline void row(T* out, std::size_t n, const Ev& ev, bool use_simd, std::size_t from = 0) {
     if constexpr (Ev::template simd_as<T>) {
-        if (use_simd) return simd_row(out, n, ev);
+        if (use_simd) return simd_row(out, n, ev, from);
     }
-    scalar_row(out, n, ev);
+    scalar_row(out, n, ev, from);
 }
 
 // Visit every row of an R-dimensional iteration space: f(row_index, idx) with idx the row's

@@ -1,0 +1,200 @@
+// sgemm: tfx against OpenBLAS (single thread) and Eigen, square 256..1024, the MLP shapes, and
+// small static products (tfx gemm_small against Eigen fixed-size matrices and OpenBLAS).
+#include <tfx/kernels/gemm.hpp>
+
+#include "ratio.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#ifdef TFX_BENCH_HAVE_EIGEN
+#include <Eigen/Core>
+#endif
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
+namespace {
+
+std::vector<float> random_floats(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+// GFLOPS as a rate counter: 2mnk floating-point operations per iteration.
+void set_gflops(benchmark::State& state, double m, double n, double k) {
+    state.counters["GFLOPS"] =
+        benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// One implementation of C (m x n) = A (m x k) * B (k x n), all row-major, timed for the given sizes.
+enum class impl { tfx, openblas, eigen };
+
+template <impl I>
+void sgemm(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n) {
+    const auto av = random_floats(m * k, 1), bv = random_floats(k * n, 2);
+    std::vector<float> cv(m * n);
+    if constexpr (I == impl::tfx) {
+        for (auto _ : state) {
+            tfx::kernels::gemm<float>(m, n, k, {av.data(), std::ptrdiff_t(k), 1},
+                                      {bv.data(), std::ptrdiff_t(n), 1}, cv.data(), n);
+            benchmark::DoNotOptimize(cv.data());
+            benchmark::ClobberMemory();
+        }
+    }
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+    if constexpr (I == impl::openblas) {
+        openblas_set_num_threads(1);
+        for (auto _ : state) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f,
+                        av.data(), int(k), bv.data(), int(n), 0.0f, cv.data(), int(n));
+            benchmark::DoNotOptimize(cv.data());
+            benchmark::ClobberMemory();
+        }
+    }
+#endif
+#ifdef TFX_BENCH_HAVE_EIGEN
+    if constexpr (I == impl::eigen) {
+        using mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        Eigen::setNbThreads(1);
+        const mat a = Eigen::Map<const mat>(av.data(), Eigen::Index(m), Eigen::Index(k));
+        const mat b = Eigen::Map<const mat>(bv.data(), Eigen::Index(k), Eigen::Index(n));
+        mat c(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
+        for (auto _ : state) {
+            c.noalias() = a * b;
+            benchmark::DoNotOptimize(c.data());
+            benchmark::ClobberMemory();
+        }
+    }
+#endif
+    set_gflops(state, double(m), double(n), double(k));
+}
+
+// Square N x N, and the MLP shapes of BENCHMARKS.md as m, k, n.
+template <impl I>
+void square(benchmark::State& state) {
+    const auto n = std::size_t(state.range(0));
+    sgemm<I>(state, n, n, n);
+}
+template <impl I>
+void mlp(benchmark::State& state) {
+    sgemm<I>(state, std::size_t(state.range(0)), std::size_t(state.range(1)), std::size_t(state.range(2)));
+}
+
+void square_sizes(benchmark::internal::Benchmark* b) {
+    for (int n : {256, 512, 1024}) b->Arg(n);
+}
+// x[32,64] * W[64,128], x[256,64] * W[64,512], and the 10-wide output layer.
+void mlp_sizes(benchmark::internal::Benchmark* b) {
+    b->Args({32, 64, 128})->Args({256, 64, 512})->Args({32, 128, 10});
+}
+
+BENCHMARK_TEMPLATE(square, impl::tfx)->Name("tfx_sgemm")->Apply(square_sizes);
+BENCHMARK_TEMPLATE(mlp, impl::tfx)->Name("tfx_mlp")->Apply(mlp_sizes);
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+BENCHMARK_TEMPLATE(square, impl::openblas)->Name("openblas_sgemm")->Apply(square_sizes);
+BENCHMARK_TEMPLATE(mlp, impl::openblas)->Name("openblas_mlp")->Apply(mlp_sizes);
+#endif
+#ifdef TFX_BENCH_HAVE_EIGEN
+BENCHMARK_TEMPLATE(square, impl::eigen)->Name("eigen_sgemm")->Apply(square_sizes);
+BENCHMARK_TEMPLATE(mlp, impl::eigen)->Name("eigen_mlp")->Apply(mlp_sizes);
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Small static products, C = A * B with N x N operands. Inputs and outputs escape to memory
+// (DoNotOptimize on their addresses), and ClobberMemory makes every iteration reload A and B
+// and store C, so no peer can hoist or drop the product.
+template <std::size_t N>
+void tfx_small(benchmark::State& state) {
+    auto a = random_floats(N * N, 3), b = random_floats(N * N, 4);
+    alignas(64) float c[N * N];
+    benchmark::DoNotOptimize(a.data());
+    benchmark::DoNotOptimize(b.data());
+    benchmark::DoNotOptimize(+c);
+    for (auto _ : state) {
+        tfx::kernels::gemm_small<float, N, N, N>(a.data(), b.data(), c);
+        benchmark::ClobberMemory();
+    }
+    set_gflops(state, N, N, N);
+}
+
+#ifdef TFX_BENCH_HAVE_EIGEN
+template <std::size_t N>
+void eigen_fixed(benchmark::State& state) {
+    using mat = Eigen::Matrix<float, int(N), int(N)>;
+    const auto av = random_floats(N * N, 3), bv = random_floats(N * N, 4);
+    mat a = Eigen::Map<const mat>(av.data()), b = Eigen::Map<const mat>(bv.data()), c;
+    benchmark::DoNotOptimize(a.data());
+    benchmark::DoNotOptimize(b.data());
+    benchmark::DoNotOptimize(c.data());
+    for (auto _ : state) {
+        c.noalias() = a * b;
+        benchmark::ClobberMemory();
+    }
+    set_gflops(state, N, N, N);
+}
+#endif
+
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+template <std::size_t N>
+void openblas_small(benchmark::State& state) {
+    openblas_set_num_threads(1);
+    auto a = random_floats(N * N, 3), b = random_floats(N * N, 4);
+    alignas(64) float c[N * N];
+    benchmark::DoNotOptimize(+c);
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(N), int(N), int(N), 1.0f, a.data(),
+                    int(N), b.data(), int(N), 0.0f, c, int(N));
+        benchmark::ClobberMemory();
+    }
+    set_gflops(state, N, N, N);
+}
+#endif
+
+BENCHMARK_TEMPLATE(tfx_small, 4)->Name("tfx_small/4");
+BENCHMARK_TEMPLATE(tfx_small, 8)->Name("tfx_small/8");
+BENCHMARK_TEMPLATE(tfx_small, 16)->Name("tfx_small/16");
+#ifdef TFX_BENCH_HAVE_EIGEN
+BENCHMARK_TEMPLATE(eigen_fixed, 4)->Name("eigen_fixed/4");
+BENCHMARK_TEMPLATE(eigen_fixed, 8)->Name("eigen_fixed/8");
+BENCHMARK_TEMPLATE(eigen_fixed, 16)->Name("eigen_fixed/16");
+#endif
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+BENCHMARK_TEMPLATE(openblas_small, 4)->Name("openblas_small/4");
+BENCHMARK_TEMPLATE(openblas_small, 8)->Name("openblas_small/8");
+BENCHMARK_TEMPLATE(openblas_small, 16)->Name("openblas_small/16");
+#endif
+
+// Targets from BENCHMARKS.md; the rest is printed for information.
+using tfx_bench::compare;
+using tfx_bench::higher_is_better;
+using tfx_bench::show;
+[[maybe_unused]] const int pairs[] = {
+    compare("sgemm 256 vs OpenBLAS", "tfx_sgemm/256", "openblas_sgemm/256", 0.9, higher_is_better),
+    compare("sgemm 512 vs OpenBLAS", "tfx_sgemm/512", "openblas_sgemm/512", 0.9, higher_is_better),
+    compare("sgemm 1024 vs OpenBLAS", "tfx_sgemm/1024", "openblas_sgemm/1024", 0.9, higher_is_better),
+    show("sgemm 256 vs Eigen", "tfx_sgemm/256", "eigen_sgemm/256", higher_is_better),
+    show("sgemm 512 vs Eigen", "tfx_sgemm/512", "eigen_sgemm/512", higher_is_better),
+    show("sgemm 1024 vs Eigen", "tfx_sgemm/1024", "eigen_sgemm/1024", higher_is_better),
+    show("MLP 32x64 * 64x128 vs OpenBLAS", "tfx_mlp/32/64/128", "openblas_mlp/32/64/128", higher_is_better),
+    show("MLP 32x64 * 64x128 vs Eigen", "tfx_mlp/32/64/128", "eigen_mlp/32/64/128", higher_is_better),
+    show("MLP 256x64 * 64x512 vs OpenBLAS", "tfx_mlp/256/64/512", "openblas_mlp/256/64/512", higher_is_better),
+    show("MLP 256x64 * 64x512 vs Eigen", "tfx_mlp/256/64/512", "eigen_mlp/256/64/512", higher_is_better),
+    show("MLP 32x128 * 128x10 vs OpenBLAS", "tfx_mlp/32/128/10", "openblas_mlp/32/128/10", higher_is_better),
+    show("MLP 32x128 * 128x10 vs Eigen", "tfx_mlp/32/128/10", "eigen_mlp/32/128/10", higher_is_better),
+    show("small static 4 vs Eigen fixed", "tfx_small/4", "eigen_fixed/4", higher_is_better),
+    compare("small static 8 vs Eigen fixed", "tfx_small/8", "eigen_fixed/8", 2.0, higher_is_better),
+    show("small static 16 vs Eigen fixed", "tfx_small/16", "eigen_fixed/16", higher_is_better),
+    show("small static 8 vs OpenBLAS", "tfx_small/8", "openblas_small/8", higher_is_better),
+    compare("small static 16 vs OpenBLAS", "tfx_small/16", "openblas_small/16", 1.0, higher_is_better),
+};
+
+}  // namespace
+
+int main(int argc, char** argv) { return tfx_bench::run_and_report(argc, argv); }
