@@ -12,3 +12,6 @@
 #include "expr/reduce.hpp"
 #include "expr/permute.hpp"
 #include "expr/matmul.hpp"
+#include "expr/reshape.hpp"
+#include "expr/concat.hpp"
+#include "expr/gather.hpp"

@@ -1,0 +1,132 @@
+#pragma once
+// reshape<E...>(x): the same elements in row-major order under another shape (one extent may be
+// dyn: it is inferred, as NumPy's -1). A reshaped tensor is read in place, without a copy.
+// broadcast_to<E...>(x): x repeated along the axes where it has extent 1 (or lacks the axis).
+#include "../eval/assign.hpp"
+
+namespace tfx {
+
+template <class S>
+constexpr std::size_t count_dyn() {
+    return S::n_dyn;
+}
+
+// 'tfx::reshape_compatible<tfx::shape<2, 3>, tfx::shape<4, 4> >' evaluates to false: the element
+// counts differ (or more than one target extent is dyn, or a static count cannot be divided).
+template <class From, class To>
+inline constexpr bool reshape_compatible = [] {
+    if constexpr (To::n_dyn > 1)
+        return false;
+    else if constexpr (!From::is_static)
+        return true;
+    else if constexpr (To::is_static)
+        return From::static_size == To::static_size;
+    else {
+        std::size_t known = 1;
+        for (auto e : To::extents)
+            if (e != dyn) known *= std::size_t(e);
+        return known != 0 && From::static_size % known == 0;
+    }
+}();
+
+template <class S, class X>
+struct reshape_node : expr_base<typename X::value_type, S> {
+    using T = typename X::value_type;
+    static constexpr const char* name = "reshape";
+    X x;
+    explicit reshape_node(X x_) : x(std::move(x_)) {}
+    auto children() const { return std::tie(x); }
+    dims_t<S::rank> dims() const {
+        const auto xd = x.dims();
+        const std::size_t n = dims_size(xd);
+        dims_t<S::rank> r{};
+        std::size_t known = 1, at = S::rank;
+        for (std::size_t i = 0; i < S::rank; ++i) {
+            if (S::extents[i] == dyn)
+                at = i;
+            else
+                known *= (r[i] = std::size_t(S::extents[i]));
+        }
+        if (at < S::rank) r[at] = known ? n / known : 0;
+        if (dims_size(r) != n)
+            throw shape_error("tfx: reshape: cannot reshape " + shape_string(xd) + " (" + std::to_string(n) +
+                              " elements) to " + shape_string_static<S>());
+        return r;
+    }
+    // The child is computed straight into the output: row-major order is all a reshape keeps.
+    void eval_into(T* out, const dims_t<S::rank>&) const { detail::eval_block(x, out, x.dims()); }
+};
+
+template <index_t... E, expression X>
+auto reshape(X&& x) {
+    using N = node_t<X>;
+    static_assert(reshape_compatible<typename N::shape_type, shape<E...>>,
+                  "tfx: reshape: the element count must stay the same, with at most one dyn extent (shapes below)");
+    return reshape_node<shape<E...>, N>(as_node(std::forward<X>(x)));
+}
+
+template <class S, class X>
+struct bcast_node : expr_base<typename X::value_type, S> {
+    static constexpr const char* name = "broadcast_to";
+    X x;
+    dims_t<S::rank> target;
+    bcast_node(X x_, const dims_t<S::rank>& t) : x(std::move(x_)), target(t) {}
+    auto children() const { return std::tie(x); }
+    dims_t<S::rank> dims() const {
+        const auto xd = x.dims();
+        if (broadcast_dims("broadcast_to", xd, target) != target)
+            throw shape_error("tfx: broadcast_to: cannot broadcast " + shape_string(xd) + " to " + shape_string(target));
+        return target;
+    }
+};
+
+template <class To, class From>
+inline constexpr bool broadcastable_to = From::rank <= To::rank && [] {
+    if constexpr (From::rank > To::rank)
+        return false;
+    else {
+        for (std::size_t i = 0; i < From::rank; ++i) {
+            index_t f = From::extents[From::rank - 1 - i], t = To::extents[To::rank - 1 - i];
+            if (!(f == t || f == 1 || f == dyn || t == dyn)) return false;
+        }
+        return true;
+    }
+}();
+
+// broadcast_to<4, 3>(x), or with the dynamic extents given: broadcast_to<dyn, 3>(x, n).
+template <index_t... E, expression X, std::integral... N>
+    requires(sizeof...(N) == shape<E...>::n_dyn)
+auto broadcast_to(X&& x, N... n) {
+    using NX = node_t<X>;
+    using S = shape<E...>;
+    static_assert(broadcastable_to<S, typename NX::shape_type>,
+                  "tfx: broadcast_to: x cannot be broadcast to the target shape (target and x below)");
+    std::array<std::size_t, sizeof...(N) + 1> dv{std::size_t(n)..., 0};
+    dims_t<S::rank> t{};
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < S::rank; ++i) t[i] = S::extents[i] == dyn ? dv[j++] : std::size_t(S::extents[i]);
+    return bcast_node<S, NX>(as_node(std::forward<X>(x)), t);
+}
+
+template <class S, class X>
+struct is_elementwise_node<bcast_node<S, X>> : std::true_type {};
+
+namespace detail {
+// broadcast_to: the child's evaluator under the larger shape (the broadcast happens in bind).
+template <class S, class X, std::size_t R>
+struct evaluator<bcast_node<S, X>, R> : evaluator<X, R> {
+    dims_t<S::rank> dims;
+    evaluator(const bcast_node<S, X>& e, eval_ctx& ctx) : evaluator<X, R>(e.x, ctx), dims(e.dims()) {}
+};
+// A reshaped leaf is read in place.
+template <class S, class X, std::size_t R>
+struct evaluator<reshape_node<S, X>, R, std::enable_if_t<is_leaf<X>::value>>
+    : strided_eval<typename X::value_type, S::rank, R, bcast_inner<S>> {
+    evaluator(const reshape_node<S, X>& e, eval_ctx&) {
+        this->base = e.x.data();
+        this->dims = e.dims();
+    }
+};
+}  // namespace detail
+
+}  // namespace tfx
