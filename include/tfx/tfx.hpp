@@ -15,3 +15,4 @@
 #include "expr/reshape.hpp"
 #include "expr/concat.hpp"
 #include "expr/gather.hpp"
+#include "expr/print.hpp"
