@@ -4,6 +4,8 @@
 #include "core/errors.hpp"
 #include "core/shape.hpp"
 #include "core/tensor.hpp"
+#include "core/factories.hpp"
+#include "core/random.hpp"
 #include "expr/node.hpp"
 #include "expr/ops.hpp"
 #include "expr/elementwise.hpp"
