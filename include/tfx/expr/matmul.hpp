@@ -241,6 +241,8 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                 using MM = std::remove_cvref_t<decltype(mm)>;
                 if constexpr (MM::rank == 2 && std::is_same_v<typename MM::value_type, T>) {
                     if (mm.dims() != d) return;  // the product is broadcast: not one block per block
+                    // The GEMM stores into out before the epilogue reads the other operands.
+                    if (references(x, out)) return;
                     eval_ctx ctx{&mm, out};
                     evaluator<X, 2> ev(x, ctx);  // other kernel operands are computed here, before the GEMM
                     ev.bind(d);

@@ -1,0 +1,12 @@
+// expect: tfx: operands have different element types
+// expect: tfx::tensor<float, 2, 3>
+// expect: tfx::tensor<double, 2, 3>
+// float + double tensors: no implicit promotion, as in TensorFlow.
+#include <tfx/tfx.hpp>
+
+int main() {
+    tfx::tensor<float, 2, 3> a;
+    tfx::tensor<double, 2, 3> b;
+    auto c = a + b;
+    (void)c;
+}

@@ -1,0 +1,10 @@
+// expect: tfx: softmax: axis out of range
+// expect: tfx::shape<2, 3>, -3>
+// softmax along axis -3 of a rank-2 tensor.
+#include <tfx/tfx.hpp>
+
+int main() {
+    tfx::tensor<float, 2, 3> x;
+    auto p = tfx::softmax<-3>(x);
+    (void)p;
+}
