@@ -164,17 +164,15 @@ struct evaluator<map<Op, A...>, R> {
 template <class E, std::size_t R, class>
 struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>> {
     using leaf = strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>>;
+    using V = typename E::value_type;
+    const V* fused = nullptr;
     tensor_of<E> buf;
-    const typename E::value_type* fused = nullptr;
 
-    evaluator(const E& e, eval_ctx& ctx) {
-        this->dims = e.dims();
-        if (ctx.fused_node == static_cast<const void*>(&e)) {
-            fused = static_cast<const typename E::value_type*>(ctx.fused_out);
-        } else {
-            buf = tensor_of<E>(uninitialized, this->dims);
-            e.eval_into(buf.data(), this->dims);
-        }
+    evaluator(const E& e, eval_ctx& ctx)
+        : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out) : nullptr),
+          buf(fused ? tensor_of<E>() : tensor_of<E>(uninitialized, e.dims())) {
+        this->dims = fused ? e.dims() : buf.shape();
+        if (!fused) e.eval_into(buf.data(), this->dims);
     }
     // The buffer's address is taken here, after the evaluator tree has been moved into place.
     void bind(const dims_t<R>& out) {
