@@ -1,9 +1,12 @@
 # Compile-fail tests: each tests/compile_fail/<name>.cpp is a small program that must NOT compile.
-# Its leading comment lines say what the compiler must print:
+# The first error must be a static_assert whose message starts with "tfx:", and its leading comment
+# lines say what else the compiler must print:
 #
 #   // expect: tfx: shapes cannot be broadcast      (any number; each text must occur in the output)
-#   // expect-compile: ok                           (instead: the file must compile, a positive control)
-#   // expect-errors: 2                             (optional; default 1: the number of "error:" lines)
+#   // expect-compile: ok                           (instead: the file must compile, warnings-free:
+#                                                    a positive control for the command)
+#   // max-errors: 3                                (optional, default 1: at most this many "error:"
+#                                                    lines; more than one is a known cascade to fix)
 #
 # This file has two halves.
 #  - included from tests/CMakeLists.txt, it writes the compile command of tfx's own programs (the
@@ -77,14 +80,18 @@ set(CF_IMPLICIT_INCLUDES [==[${CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES}]==])
                 -DCF_OBJECT=${CMAKE_CURRENT_BINARY_DIR}/compile_fail/harness_2.o
                 "-DCF_EXPECT_OVERRIDE=tfx: shapes cannot be broadcast;tfx::shape<2, 4>"
                 -P ${CMAKE_CURRENT_LIST_FILE})
-        set_tests_properties(compile_fail.harness_rejects_a_compiling_case
-                             compile_fail.harness_rejects_a_missing_text
-            PROPERTIES LABELS compile_fail TIMEOUT 300 WILL_FAIL TRUE)
+        # Passing means failing for the right reason, not merely failing.
+        set_tests_properties(compile_fail.harness_rejects_a_compiling_case PROPERTIES
+            LABELS compile_fail TIMEOUT 300 PASS_REGULAR_EXPRESSION "it must not compile, but it compiled")
+        set_tests_properties(compile_fail.harness_rejects_a_missing_text PROPERTIES
+            LABELS compile_fail TIMEOUT 300
+            PASS_REGULAR_EXPRESSION "the output lacks the expected text: tfx::shape<2, 4>")
     endif()
     return()
 endif()
 
 # -------------------------------------------------------------------- one case (script mode)
+cmake_minimum_required(VERSION 3.20)
 foreach(_v CF_SOURCE CF_COMMAND_FILE CF_OBJECT)
     if(NOT DEFINED ${_v})
         message(FATAL_ERROR "compile_fail.cmake: ${_v} is not set")
@@ -96,7 +103,7 @@ include("${CF_COMMAND_FILE}")
 file(STRINGS "${CF_SOURCE}" _lines)
 set(_n_expect 0)  # numbered variables, not a list: an expected text may contain ';'
 set(_must_compile FALSE)
-set(_errors 1)
+set(_max_errors 1)
 foreach(_line IN LISTS _lines)
     if(_line MATCHES "^[ \t]*$")
         continue()
@@ -107,8 +114,8 @@ foreach(_line IN LISTS _lines)
         set(_expect_${_n_expect} "${CMAKE_MATCH_1}")
     elseif(_line MATCHES "^[ \t]*//[ \t]*expect-compile:[ \t]*ok[ \t]*$")
         set(_must_compile TRUE)
-    elseif(_line MATCHES "^[ \t]*//[ \t]*expect-errors:[ \t]*([0-9]+)[ \t]*$")
-        set(_errors "${CMAKE_MATCH_1}")
+    elseif(_line MATCHES "^[ \t]*//[ \t]*max-errors:[ \t]*([0-9]+)[ \t]*$")
+        set(_max_errors "${CMAKE_MATCH_1}")
     endif()
 endforeach()
 if(DEFINED CF_EXPECT_OVERRIDE)  # the harness's own tests
@@ -150,6 +157,8 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C ${_cmd}
     RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
 file(REMOVE "${CF_OBJECT}")
 list(JOIN _cmd " " _cmd_line)
+string(REGEX REPLACE "\\.o$" ".log" _log "${CF_OBJECT}")
+file(WRITE "${_log}" "${_cmd_line}\n${_out}")
 
 # Error lines, counted with ';' hidden (it would split the list).
 string(ASCII 31 _us)
@@ -167,6 +176,8 @@ set(_problems "")
 if(_must_compile)
     if(NOT _rc EQUAL 0)
         string(APPEND _problems "\n  - it must compile, but the compiler exited with ${_rc}")
+    elseif(_out MATCHES "warning: ")
+        string(APPEND _problems "\n  - it compiled, with warnings (tfx builds warnings-free under -Wall -Wextra)")
     endif()
 else()
     if(_rc EQUAL 0)
@@ -178,17 +189,23 @@ else()
             string(APPEND _problems "\n  - the output lacks the expected text: ${_expect_${_i}}")
         endif()
     endforeach()
-    if(NOT _rc EQUAL 0 AND NOT _n_errors EQUAL _errors)
-        string(APPEND _problems "\n  - ${_n_errors} error lines where ${_errors} expected (a misuse should fail with one readable line)")
+    # The first thing the user reads must be tfx's static_assert, not an error from deep inside.
+    if(NOT _rc EQUAL 0 AND NOT _first_error MATCHES "static[ _]assert[^\n]*tfx: ")
+        string(APPEND _problems "\n  - the first error is not a static_assert whose message starts with 'tfx:'")
+    endif()
+    if(NOT _rc EQUAL 0 AND _n_errors GREATER _max_errors)
+        string(APPEND _problems "\n  - ${_n_errors} error lines, more than ${_max_errors} (a misuse should fail with one readable line)")
     endif()
 endif()
 
 if(_problems)
-    message(FATAL_ERROR "compile_fail: ${CF_SOURCE}${_problems}\ncommand: ${_cmd_line}\n"
-                        "---- compiler output ----\n${_out}---- end of compiler output ----")
+    # The output as the compiler printed it (a FATAL_ERROR message would be re-wrapped).
+    message(NOTICE "command: ${_cmd_line}\n---- compiler output ----\n${_out}---- end of compiler output ----")
+    message(FATAL_ERROR "compile_fail: ${CF_SOURCE}${_problems}\n(output above, and in ${_log})")
 endif()
 if(_must_compile)
     message(STATUS "compiled as expected: ${CF_SOURCE}")
 else()
-    message(STATUS "failed to compile as expected: ${CF_SOURCE}\nfirst error: ${_first_error}")
+    message(STATUS "failed to compile as expected (${_n_errors} error lines): ${CF_SOURCE}\n"
+                   "first error: ${_first_error}")
 endif()

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the tests and runs them with CTest (extra arguments go to ctest, e.g. -R compile_fail).
+# On a fresh Debian 12 machine it first installs the packages it needs with apt-get (as root, or
+# through sudo); when they are all there it does not touch apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The build and test dependencies (python3 for the test tools); benchmarks are not built here.
+scripts/install-deps.sh python3
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTFX_BUILD_BENCH=OFF
+cmake --build build -j2
+cd build
+ctest --output-on-failure --no-tests=error "$@"
