@@ -15,7 +15,6 @@
 #    generate time, and registers one CTest test per file, compile_fail.<name>;
 #  - run as `cmake -DCF_SOURCE=x.cpp -DCF_COMMAND_FILE=... -DCF_OBJECT=... -P compile_fail.cmake`,
 #    it compiles one file with that command and checks the result against the file's expectations.
-# Files in compile_fail/pending/ are not registered: their messages are not final yet.
 
 if(NOT CMAKE_SCRIPT_MODE_FILE)
     # ---------------------------------------------------------------- registration (project mode)

@@ -1,6 +1,6 @@
 // expect: tfx: assignment: the expression's element type differs
-// expect: double
-// expect: float
+// expect: tfx::tensor_elements<double>
+// expect: tfx::expression_elements<float>
 // A float expression assigned to a double tensor: cast<double> says so explicitly.
 #include <tfx/tfx.hpp>
 

@@ -1,6 +1,5 @@
 // expect: tfx: operands have different element types
-// expect: tfx::tensor<float, 2, 3>
-// expect: tfx::tensor<double, 2, 3>
+// expect: tfx::same_element_types<float, double>
 // float + double tensors: no implicit promotion, as in TensorFlow.
 #include <tfx/tfx.hpp>
 

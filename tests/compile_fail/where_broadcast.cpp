@@ -1,4 +1,4 @@
-// expect: tfx: where: condition and branches cannot be broadcast together
+// expect: tfx: where: the two branches cannot be broadcast together
 // expect: tfx::ops::where
 // expect: tfx::shape<2, 3>
 // expect: tfx::shape<4>

@@ -1,5 +1,5 @@
 // expect: tfx: where: the condition must be a bool expression
-// expect: float
+// expect: tfx::bool_condition<tfx::ops::where, float>
 // where with a float condition: write the comparison (c > 0).
 #include <tfx/tfx.hpp>
 

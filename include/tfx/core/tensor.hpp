@@ -152,8 +152,8 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     tensor(const X& x) {
         static_assert(assignable<shape_type, typename X::shape_type>,
                       "tfx: assignment: the expression's shape does not fit the tensor's (shapes below)");
-        static_assert(std::is_same_v<T, typename X::value_type>,
-                      "tfx: assignment: the expression's element type differs from the tensor's; use cast<T>");
+        static_assert(assignable_elements<tensor_elements<T>, expression_elements<typename X::value_type>>,
+                      "tfx: assignment: the expression's element type differs from the tensor's; use cast<T> (types below)");
         assign(*this, x);
     }
     template <expression X>
@@ -161,8 +161,8 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     tensor& operator=(const X& x) {
         static_assert(assignable<shape_type, typename X::shape_type>,
                       "tfx: assignment: the expression's shape does not fit the tensor's (shapes below)");
-        static_assert(std::is_same_v<T, typename X::value_type>,
-                      "tfx: assignment: the expression's element type differs from the tensor's; use cast<T>");
+        static_assert(assignable_elements<tensor_elements<T>, expression_elements<typename X::value_type>>,
+                      "tfx: assignment: the expression's element type differs from the tensor's; use cast<T> (types below)");
         assign(*this, x);
         return *this;
     }

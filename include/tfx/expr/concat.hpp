@@ -91,7 +91,7 @@ template <int Axis = 0, expression... X>
 auto concat(X&&... x) {
     static_assert(concat_compatible<Axis, typename node_t<X>::shape_type...>,
                   "tfx: concat: operands must have equal ranks and equal extents outside the axis (axis and shapes below)");
-    static_assert(same_value_types<X...>, "tfx: concat: operands have different element types");
+    static_assert(same_element_types<typename node_t<X>::value_type...>, "tfx: concat: operands have different element types (types below)");
     return concat_node<Axis, node_t<X>...>(as_node(std::forward<X>(x))...);
 }
 

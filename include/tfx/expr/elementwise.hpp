@@ -37,6 +37,10 @@ struct is_map : std::false_type {};
 template <class Op, class... A>
 struct is_map<map<Op, A...>> : std::true_type {};
 
+// 'tfx::bool_condition<tfx::ops::where, float>' evaluates to false: the condition's element type.
+template <class Op, class T>
+inline constexpr bool bool_condition = std::is_same_v<T, bool>;
+
 // Nodes that the fused loop evaluates in place; every other node is computed by a kernel.
 template <class E>
 struct is_elementwise_node : std::bool_constant<is_leaf<E>::value || is_map<E>::value> {};
@@ -69,7 +73,7 @@ using operand_shape = typename decltype(as_operand<T>(std::declval<X>()))::shape
 
 template <class Op, class A, class B>
 auto binary(A&& a, B&& b) {
-    static_assert(same_value_types<A, B>,
+    static_assert(same_element_types<value_or_void<A>, value_or_void<B>>,
                   "tfx: operands have different element types; convert one with cast<T> (types below)");
     using T = typename common_value<A, B>::type;
     static_assert(broadcastable<Op, operand_shape<A, T>, operand_shape<B, T>>,
@@ -156,7 +160,8 @@ auto elu(A&& x, double alpha = 1.0) {
 template <expression X, operand L, operand H>
 auto clip(X&& x, L&& lo, H&& hi) {
     using T = typename std::remove_cvref_t<X>::value_type;
-    static_assert(same_value_types<X, L, H>, "tfx: clip: bounds have a different element type than x");
+    static_assert(same_element_types<value_or_void<X>, value_or_void<L>, value_or_void<H>>,
+                  "tfx: clip: the bounds have a different element type than x (types below)");
     static_assert(broadcastable<ops::clip, operand_shape<X, T>, operand_shape<L, T>> &&
                       broadcastable<ops::clip, broadcast_shape<operand_shape<X, T>, operand_shape<L, T>>,
                                     operand_shape<H, T>>,
@@ -168,14 +173,16 @@ auto clip(X&& x, L&& lo, H&& hi) {
 template <expression C, operand A, operand B>
     requires(expression<A> || expression<B>)
 auto where(C&& c, A&& a, B&& b) {
-    static_assert(std::is_same_v<typename std::remove_cvref_t<C>::value_type, bool>,
-                  "tfx: where: the condition must be a bool expression (a comparison or a bool tensor)");
-    static_assert(same_value_types<A, B>, "tfx: where: both branches must have the same element type");
+    static_assert(bool_condition<ops::where, typename std::remove_cvref_t<C>::value_type>,
+                  "tfx: where: the condition must be a bool expression, a comparison or a bool tensor (its type below)");
+    static_assert(same_element_types<value_or_void<A>, value_or_void<B>>,
+                  "tfx: where: both branches must have the same element type (types below)");
     using T = typename common_value<A, B>::type;
     using SC = typename node_t<C>::shape_type;
-    static_assert(broadcastable<ops::where, operand_shape<A, T>, operand_shape<B, T>> &&
-                      broadcastable<ops::where, SC, broadcast_shape<operand_shape<A, T>, operand_shape<B, T>>>,
-                  "tfx: where: condition and branches cannot be broadcast together (shapes below)");
+    static_assert(broadcastable<ops::where, operand_shape<A, T>, operand_shape<B, T>>,
+                  "tfx: where: the two branches cannot be broadcast together (shapes below)");
+    static_assert(broadcastable<ops::where, SC, broadcast_shape<operand_shape<A, T>, operand_shape<B, T>>>,
+                  "tfx: where: the condition cannot be broadcast to the branches' shape (condition shape, then branches' shape, below)");
     return map<ops::where, node_t<C>, decltype(as_operand<T>(std::forward<A>(a))),
                decltype(as_operand<T>(std::forward<B>(b)))>(as_node(std::forward<C>(c)), as_operand<T>(std::forward<A>(a)),
                                                              as_operand<T>(std::forward<B>(b)));

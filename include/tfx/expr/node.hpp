@@ -150,11 +150,7 @@ struct value_or_void_impl<X> {
 template <class X>
 using value_or_void = typename value_or_void_impl<X>::type;
 
-template <class... X>
-inline constexpr bool same_value_types = [] {
-    using T = typename common_value<X...>::type;
-    return ((!expression<X> || std::is_same_v<value_or_void<X>, T>) && ...);
-}();
+
 
 // Every node lists its children as a tuple of references; generic walks (printing, alias checks,
 // gradients) go through children() and need no per-node code.
@@ -173,5 +169,36 @@ bool references(const E& e, const void* p) {
     for_each_leaf(e, [&](const auto& t) { found = found || static_cast<const void*>(t.data()) == p; });
     return found;
 }
+
+template <class... V>
+struct first_non_void {
+    using type = void;
+};
+template <class V, class... R>
+struct first_non_void<V, R...> {
+    using type = std::conditional_t<std::is_void_v<V>, typename first_non_void<R...>::type, V>;
+};
+
+// 'tfx::same_element_types<float, double>' evaluates to false: the operands' element types, void
+// standing for a plain number (which adapts).
+template <class... V>
+inline constexpr bool same_element_types = [] {
+    using T = typename first_non_void<V...>::type;
+    return ((std::is_void_v<V> || std::is_same_v<V, T>) && ...);
+}();
+
+// 'tfx::assignable_elements<tfx::tensor_elements<float>, tfx::expression_elements<double> >'.
+template <class T>
+struct tensor_elements {};
+template <class T>
+struct expression_elements {};
+template <class TensorE, class ExprE>
+inline constexpr bool assignable_elements = false;
+template <class T>
+inline constexpr bool assignable_elements<tensor_elements<T>, expression_elements<T>> = true;
+
+// For ops that need floating-point elements: 'tfx::floating_elements<tfx::ops::softmax, int>'.
+template <class Op, class T>
+inline constexpr bool floating_elements = std::is_floating_point_v<T>;
 
 }  // namespace tfx

@@ -29,8 +29,8 @@ template <std::size_t R, int... Axes>
 constexpr unsigned axes_mask() {
     if constexpr (sizeof...(Axes) == 0)
         return (1u << R) - 1u;
-    else
-        return ((1u << normalize_axis<R>(Axes)) | ...);
+    else  // out-of-range axes are left out: their static_assert has already said so
+        return ((axis_in_range<R>(Axes) ? (1u << normalize_axis<R>(Axes)) : 0u) | ...);
 }
 template <std::size_t R>
 constexpr std::array<bool, R> mask_array(unsigned bits) {
@@ -80,10 +80,13 @@ auto reduced_dims(const dims_t<RX>& xd) {
 
 }  // namespace detail
 
-// 'tfx::reduction_axes_valid<tfx::shape<2, 3>, 2>' evaluates to false: the shape and the axes.
+// 'tfx::reduction_axes_in_range<tfx::shape<2, 3>, 2>' evaluates to false: the shape and the axes.
 template <class S, int... Axes>
-inline constexpr bool reduction_axes_valid = (axis_in_range<S::rank>(Axes) && ...) && [] {
-    if constexpr ((axis_in_range<S::rank>(Axes) && ...))
+inline constexpr bool reduction_axes_in_range = (axis_in_range<S::rank>(Axes) && ...);
+// 'tfx::reduction_axes_distinct<tfx::shape<2, 3>, 1, -1>' evaluates to false.
+template <class S, int... Axes>
+inline constexpr bool reduction_axes_distinct = [] {
+    if constexpr (reduction_axes_in_range<S, Axes...>)
         return detail::axes_distinct<S::rank, Axes...>();
     else
         return true;
@@ -148,12 +151,13 @@ struct reduce_node
 template <class K, bool Keep, int... Axes, class X>
 auto make_reduce(X&& x) {
     using N = node_t<X>;
-    static_assert(reduction_axes_valid<typename N::shape_type, Axes...>,
-                  "tfx: reduction: axis out of range or repeated (shape and axes below)");
-    if constexpr (reduction_axes_valid<typename N::shape_type, Axes...>) {
-        constexpr auto mask = detail::axes_mask<N::rank, Axes...>();
-        return reduce_node<K, mask, Keep, N>(as_node(std::forward<X>(x)));
-    }
+    static_assert(reduction_axes_in_range<typename N::shape_type, Axes...>,
+                  "tfx: reduction: axis out of range (shape and axes below)");
+    static_assert(reduction_axes_distinct<typename N::shape_type, Axes...>,
+                  "tfx: reduction: an axis is given twice (shape and axes below)");
+    // When an axis is wrong the out-of-range ones are dropped, so the message above stays the only one.
+    constexpr auto mask = detail::axes_mask<N::rank, Axes...>();
+    return reduce_node<K, mask, Keep, N>(as_node(std::forward<X>(x)));
 }
 
 #define TFX_REDUCTION(fn, kernel)                                                    \
@@ -203,13 +207,13 @@ template <int Axis = -1, expression X>
 auto argmax(X&& x) {
     using N = node_t<X>;
     static_assert(axis_valid<typename N::shape_type, Axis>, "tfx: argmax: axis out of range (shape and axis below)");
-    return arg_node<true, Axis, N>(as_node(std::forward<X>(x)));
+    return arg_node<true, (axis_valid<typename N::shape_type, Axis> ? Axis : -1), N>(as_node(std::forward<X>(x)));
 }
 template <int Axis = -1, expression X>
 auto argmin(X&& x) {
     using N = node_t<X>;
     static_assert(axis_valid<typename N::shape_type, Axis>, "tfx: argmin: axis out of range (shape and axis below)");
-    return arg_node<false, Axis, N>(as_node(std::forward<X>(x)));
+    return arg_node<false, (axis_valid<typename N::shape_type, Axis> ? Axis : -1), N>(as_node(std::forward<X>(x)));
 }
 
 // ---- softmax and log_softmax along one axis, numerically stable (the max is subtracted first).
@@ -251,15 +255,17 @@ template <int Axis = -1, expression X>
 auto softmax(X&& x) {
     using N = node_t<X>;
     static_assert(axis_valid<typename N::shape_type, Axis>, "tfx: softmax: axis out of range (shape and axis below)");
-    static_assert(std::is_floating_point_v<typename N::value_type>, "tfx: softmax needs floating-point elements");
-    return softmax_node<false, Axis, N>(as_node(std::forward<X>(x)));
+    static_assert(floating_elements<softmax_node<false, Axis, N>, typename N::value_type>,
+                  "tfx: softmax needs floating-point elements (type below)");
+    return softmax_node<false, (axis_valid<typename N::shape_type, Axis> ? Axis : -1), N>(as_node(std::forward<X>(x)));
 }
 template <int Axis = -1, expression X>
 auto log_softmax(X&& x) {
     using N = node_t<X>;
     static_assert(axis_valid<typename N::shape_type, Axis>, "tfx: log_softmax: axis out of range (shape and axis below)");
-    static_assert(std::is_floating_point_v<typename N::value_type>, "tfx: log_softmax needs floating-point elements");
-    return softmax_node<true, Axis, N>(as_node(std::forward<X>(x)));
+    static_assert(floating_elements<softmax_node<true, Axis, N>, typename N::value_type>,
+                  "tfx: log_softmax needs floating-point elements (type below)");
+    return softmax_node<true, (axis_valid<typename N::shape_type, Axis> ? Axis : -1), N>(as_node(std::forward<X>(x)));
 }
 
 }  // namespace tfx

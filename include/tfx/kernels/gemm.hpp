@@ -157,138 +157,198 @@ inline pack_buffer<T>& buffer() noexcept {
     return b;
 }
 
-// Packs the mc x kc block of A at `a` into row panels of MR: panel r holds, for each p, the MR
-// values A(r*MR + 0..MR-1, p) contiguously. Rows past mc are zero, so the micro-kernel needs no
-// edge case.
+// ---------------------------------------------------------------------------------------------
+// Operands of the micro-kernel. A panel of MR rows of A is either in row layout (element (i, p)
+// at p[i*s + p]) or k-major (at p[p*s + i]); a panel of B has row p at p + p*s. Row-major and
+// column-major operands of small problems are read in place through these strides, with no copy;
+// larger ones, edge rows of A and other strides are packed so that blocks are contiguous in cache.
+template <class T>
+struct panel {
+    const T* p;
+    std::ptrdiff_t s;
+};
+
+// Copies n values with whole batches and, for the rest, two overlapping fixed-size moves (as
+// memcpy does for short sizes): ragged edges are copied every k step, so a byte loop would cost
+// more than the FMAs it feeds.
+template <class T>
+inline void copy_short(T* __restrict d, const T* __restrict s, std::size_t n) noexcept {
+    constexpr std::size_t W = simd<T>::size;
+    for (; n >= W; n -= W, d += W, s += W) simd<T>::load_unaligned(s).store_unaligned(d);
+    auto* dc = reinterpret_cast<unsigned char*>(d);
+    const auto* sc = reinterpret_cast<const unsigned char*>(s);
+    const std::size_t bytes = n * sizeof(T);
+    auto two = [&](auto size) {
+        std::memcpy(dc, sc, size);
+        std::memcpy(dc + bytes - size, sc + bytes - size, size);
+    };
+    if (bytes >= 32) {
+        two(std::integral_constant<std::size_t, 32>{});
+    } else if (bytes >= 16) {
+        two(std::integral_constant<std::size_t, 16>{});
+    } else if (bytes >= 8) {
+        two(std::integral_constant<std::size_t, 8>{});
+    } else if (bytes >= 4) {
+        two(std::integral_constant<std::size_t, 4>{});
+    }
+}
+
+// Packs rows (<= MR) x kc of A into one MR-row panel, row layout (stride kc) when A is row-major,
+// k-major (stride MR) otherwise: both common cases are then plain copies. Rows past `rows` are
+// zero, so the micro-kernel needs no row edge case.
+template <std::size_t MR, class T>
+inline void pack_a_panel(std::size_t rows, std::size_t kc, const T* a, std::ptrdiff_t rs,
+                         std::ptrdiff_t cs, T* __restrict dst) noexcept {
+    if (cs == 1) {
+        for (std::size_t i = 0; i < rows; ++i) std::memcpy(dst + i * kc, a + std::ptrdiff_t(i) * rs, kc * sizeof(T));
+        std::fill(dst + rows * kc, dst + MR * kc, T(0));
+        return;
+    }
+    for (std::size_t p = 0; p < kc; ++p) {
+        const T* src = a + std::ptrdiff_t(p) * cs;
+        T* d = dst + p * MR;
+        if (rs == 1) {
+            std::memcpy(d, src, rows * sizeof(T));
+        } else {
+            for (std::size_t i = 0; i < rows; ++i) d[i] = src[std::ptrdiff_t(i) * rs];
+        }
+        for (std::size_t i = rows; i < MR; ++i) d[i] = T(0);
+    }
+}
+
 template <std::size_t MR, class T>
 inline void pack_a(std::size_t mc, std::size_t kc, const T* a, std::ptrdiff_t rs, std::ptrdiff_t cs,
                    T* __restrict dst) noexcept {
     for (std::size_t i0 = 0; i0 < mc; i0 += MR) {
-        const std::size_t rows = std::min(MR, mc - i0);
-        const T* src = a + std::ptrdiff_t(i0) * rs;
-        if (rows == MR && rs == 1) {
-            // Column-major A (or a transposed row-major one): each k gives MR contiguous values.
-            for (std::size_t p = 0; p < kc; ++p) {
-                std::memcpy(dst + p * MR, src + std::ptrdiff_t(p) * cs, MR * sizeof(T));
-            }
-        } else if (rows == MR) {
-            for (std::size_t p = 0; p < kc; ++p) {
-                const T* s = src + std::ptrdiff_t(p) * cs;
-                unroll<MR>([&](auto i) { dst[p * MR + i] = s[std::ptrdiff_t(i()) * rs]; });
-            }
-        } else {
-            for (std::size_t p = 0; p < kc; ++p) {
-                const T* s = src + std::ptrdiff_t(p) * cs;
-                std::size_t i = 0;
-                for (; i < rows; ++i) dst[p * MR + i] = s[std::ptrdiff_t(i) * rs];
-                for (; i < MR; ++i) dst[p * MR + i] = T(0);
-            }
-        }
+        pack_a_panel<MR>(std::min(MR, mc - i0), kc, a + std::ptrdiff_t(i0) * rs, rs, cs, dst);
         dst += MR * kc;
     }
 }
 
-// Packs the kc x nc block of B at `b` into column panels of NR: panel c holds, for each p, the NR
-// values B(p, c*NR + 0..NR-1) contiguously. The last panel is only as wide as its columns rounded
-// up to whole batches (W), zero-padded, so a narrow edge runs a narrower kernel on no extra zeros.
+// Packs the kc x nc block of B into panels of NR columns: for each p, the NR values of row p
+// contiguously. The last panel is only as wide as its columns rounded up to whole batches (W),
+// zero-padded, so a narrow edge runs a narrower kernel and multiplies no extra zeros.
 template <std::size_t NR, std::size_t W, class T>
 inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs, std::ptrdiff_t cs,
                    T* __restrict dst) noexcept {
     for (std::size_t j0 = 0; j0 < nc; j0 += NR) {
         const std::size_t cols = std::min(NR, nc - j0);
+        const std::size_t width = (cols + W - 1) / W * W;
         const T* src = b + std::ptrdiff_t(j0) * cs;
-        if (cols == NR && cs == 1) {
+        if (cs == 1 && cols == width) {
             for (std::size_t p = 0; p < kc; ++p) {
-                std::memcpy(dst + p * NR, src + std::ptrdiff_t(p) * rs, NR * sizeof(T));
+                std::memcpy(dst + p * width, src + std::ptrdiff_t(p) * rs, width * sizeof(T));
             }
-            dst += NR * kc;
-        } else if (cols == NR) {
-            // Column-major B: walk each column contiguously in the source.
-            for (std::size_t j = 0; j < NR; ++j) {
-                const T* s = src + std::ptrdiff_t(j) * cs;
-                for (std::size_t p = 0; p < kc; ++p) dst[p * NR + j] = s[std::ptrdiff_t(p) * rs];
+        } else if (cs == 1) {
+            for (std::size_t p = 0; p < kc; ++p) {
+                T* d = dst + p * width;
+                simd<T>(T(0)).store_aligned(d + width - W);
+                copy_short(d, src + std::ptrdiff_t(p) * rs, cols);
             }
-            dst += NR * kc;
         } else {
-            const std::size_t width = (cols + W - 1) / W * W;
-            for (std::size_t p = 0; p < kc; ++p) {
-                const T* s = src + std::ptrdiff_t(p) * rs;
-                std::size_t j = 0;
-                for (; j < cols; ++j) dst[p * width + j] = s[std::ptrdiff_t(j) * cs];
-                for (; j < width; ++j) dst[p * width + j] = T(0);
+            // Column-major B: walk each column contiguously in the source.
+            for (std::size_t j = 0; j < cols; ++j) {
+                const T* s = src + std::ptrdiff_t(j) * cs;
+                for (std::size_t p = 0; p < kc; ++p) dst[p * width + j] = s[std::ptrdiff_t(p) * rs];
             }
-            dst += width * kc;
+            for (std::size_t p = 0; p < kc && cols < width; ++p) {
+                for (std::size_t j = cols; j < width; ++j) dst[p * width + j] = T(0);
+            }
+        }
+        dst += width * kc;
+    }
+}
+
+// The micro-kernel: an MR x (NV*W) tile of C, accumulated in registers over kc. Overwrites the
+// tile (first k block) or adds to it. Plain loops with constant bounds, fully unrolled by the
+// compiler, keep the accumulators in registers at a fraction of the compile time of templates.
+template <class T, std::size_t MR, std::size_t NV, bool KMajorA>
+[[gnu::hot]] inline void micro_kernel(std::size_t kc, panel<T> a, panel<T> b, T* __restrict c,
+                                      std::size_t ldc, bool accumulate) noexcept {
+    using V = simd<T>;
+    constexpr std::size_t W = V::size;
+    constexpr std::size_t lines = (NV * W * sizeof(T) + 63) / 64;
+    // Fetch the C tile now: the k loop hides the latency and the stores below then hit L1.
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
+        for (std::size_t l = 0; l < lines; ++l) __builtin_prefetch(c + i * ldc + l * (64 / sizeof(T)), 1);
+        __builtin_prefetch(c + i * ldc + NV * W - 1, 1);
+    }
+    V acc[MR][NV];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NV; ++j) acc[i][j] = V(T(0));
+    }
+    // Row layout: one pointer per row, all stepped by 1. K-major: one pointer, stepped by s.
+    const T* __restrict row[MR];
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < MR; ++i) row[i] = a.p + std::ptrdiff_t(i) * (KMajorA ? 1 : a.s);
+    const T* __restrict bp = b.p;
+    for (std::size_t p = 0; p < kc; ++p) {
+        V bv[NV];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NV; ++j) bv[j] = V::load_unaligned(bp + j * W);
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < MR; ++i) {
+            const V av(KMajorA ? row[0][i] : row[i][p]);
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < NV; ++j) acc[i][j] = xsimd::fma(av, bv[j], acc[i][j]);
+        }
+        if constexpr (KMajorA) row[0] += a.s;
+        bp += b.s;
+    }
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < NV; ++j) {
+            T* q = c + i * ldc + j * W;
+            if (accumulate) acc[i][j] += V::load_unaligned(q);
+            acc[i][j].store_unaligned(q);
         }
     }
 }
 
-// The micro-kernel: an MR x (NV*W) tile of C from a packed A panel and a packed B panel,
-// accumulated in registers over kc. Overwrites the tile (first k block) or adds to it.
-template <class T, std::size_t MR, std::size_t NV>
-[[gnu::hot]] inline void micro_kernel(std::size_t kc, const T* __restrict a, const T* __restrict b,
-                                      T* __restrict c, std::size_t ldc, bool accumulate) noexcept {
-    using V = simd<T>;
-    constexpr std::size_t W = V::size;
-    constexpr std::size_t NR = NV * W;
-    // Fetch the C tile now: the k loop hides the latency and the stores below then hit L1.
-    unroll<MR>([&](auto i) {
-        unroll<(NR * sizeof(T) + 63) / 64>([&](auto l) { __builtin_prefetch(c + i * ldc + l * (64 / sizeof(T)), 1); });
-        __builtin_prefetch(c + i * ldc + NR - 1, 1);
-    });
-    V acc[MR][NV];
-    unroll<MR>([&](auto i) { unroll<NV>([&](auto j) { acc[i][j] = V(T(0)); }); });
-    for (std::size_t p = 0; p < kc; ++p) {
-        V bv[NV];
-        unroll<NV>([&](auto j) { bv[j] = V::load_aligned(b + j * W); });
-        unroll<MR>([&](auto i) {
-            const V av(a[i]);
-            unroll<NV>([&](auto j) { acc[i][j] = xsimd::fma(av, bv[j], acc[i][j]); });
-        });
-        a += MR;
-        b += NR;
-    }
-    if (accumulate) {
-        unroll<MR>([&](auto i) {
-            unroll<NV>([&](auto j) {
-                T* q = c + i * ldc + j * W;
-                (acc[i][j] + V::load_unaligned(q)).store_unaligned(q);
-            });
-        });
-    } else {
-        unroll<MR>([&](auto i) {
-            unroll<NV>([&](auto j) { acc[i][j].store_unaligned(c + i * ldc + j * W); });
-        });
-    }
-}
-
-// One MR x cols tile (cols <= NV*W): the kernel with just enough batches for cols; a tile that
-// does not fill them (or has fewer than MR rows) goes through a scratch tile.
-template <class T, std::size_t MR, std::size_t NV>
-inline void tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc, std::size_t rows,
+// One rows x cols tile of C (rows <= MR, cols <= NV*W): the kernel with just enough batches for
+// cols and, for a short full-width tile, 2 or 4 rows (its A panel is packed and zero-padded), so
+// that an edge wastes at most one row of FMAs. Rows or columns the kernel computes beyond the
+// tile go to a scratch tile first.
+template <class T, std::size_t MR, std::size_t NV, bool KMajorA>
+inline void tile(std::size_t kc, panel<T> a, panel<T> b, T* c, std::size_t ldc, std::size_t rows,
                  std::size_t cols, bool accumulate) noexcept {
     constexpr std::size_t W = simd<T>::size;
+    if (rows == MR && cols == NV * W) {
+        micro_kernel<T, MR, NV, KMajorA>(kc, a, b, c, ldc, accumulate);
+        return;
+    }
     const std::size_t nv = (cols + W - 1) / W;
-    if (nv == NV && rows == MR && cols == NV * W) {
-        micro_kernel<T, MR, NV>(kc, a, b, c, ldc, accumulate);
-        return;
-    }
-    if (rows == MR && cols == nv * W) {
-        unroll<NV - 1>([&](auto e) {
-            if (nv == e + 1) micro_kernel<T, MR, e + 1>(kc, a, b, c, ldc, accumulate);
-        });
-        return;
-    }
+    const std::size_t kr = nv == NV && rows <= 2 && MR > 2 ? 2 : nv == NV && rows <= 4 && MR > 4 ? 4 : MR;
+    const bool scratch = rows != kr || cols != nv * W;
     alignas(alignment) T edge[MR * NV * W];
-    unroll<NV>([&](auto e) {
-        if (nv == e + 1) micro_kernel<T, MR, e + 1>(kc, a, b, edge, (e + 1) * W, false);
-    });
-    for (std::size_t i = 0; i < rows; ++i) {
-        T* dst = c + i * ldc;
-        const T* src = edge + i * nv * W;
-        if (accumulate) {
-            for (std::size_t j = 0; j < cols; ++j) dst[j] += src[j];
-        } else {
-            for (std::size_t j = 0; j < cols; ++j) dst[j] = src[j];
+    T* dst = scratch ? edge : c;
+    const std::size_t ldd = scratch ? nv * W : ldc;
+    const bool acc = accumulate && !scratch;
+    if constexpr (MR > 2) {
+        if (kr == 2) micro_kernel<T, 2, NV, KMajorA>(kc, a, b, dst, ldd, acc);
+    }
+    if constexpr (MR > 4) {
+        if (kr == 4) micro_kernel<T, 4, NV, KMajorA>(kc, a, b, dst, ldd, acc);
+    }
+    if (kr == MR) {
+        unroll<NV>([&](auto e) {
+            if (nv == e + 1) micro_kernel<T, MR, e + 1, KMajorA>(kc, a, b, dst, ldd, acc);
+        });
+    }
+    if (scratch) {
+        for (std::size_t i = 0; i < rows; ++i) {
+            T* out = c + i * ldc;
+            const T* in = edge + i * ldd;
+            if (accumulate) {
+                for (std::size_t j = 0; j < cols; ++j) out[j] += in[j];
+            } else {
+                copy_short(out, in, cols);
+            }
         }
     }
 }
@@ -308,28 +368,65 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
     const std::size_t KC = balanced(k, bs.kc, 1);
     const std::size_t MC = balanced(m, bs.mc, MR);
     const std::size_t NC = balanced(n, bs.nc, NR);
-    T* pa = buffer<T, 0>().get(MC * KC);
-    T* pb = buffer<T, 1>().get(KC * NC);
+
+    // Small blocks of unit-stride operands are read in place: their span in memory is small enough
+    // not to thrash the L2 or the TLB, and packing them would cost as much as the product.
+    const std::size_t in_place_span = caches().l2 / 4 / sizeof(T);
+    auto span = [](std::size_t rows, std::ptrdiff_t ld, std::size_t cols) {
+        return (rows - 1) * std::size_t(ld < 0 ? -ld : ld) + cols;
+    };
+    const bool a_rows = a.cs == 1;  // row layout, else k-major
+    const bool a_direct = a_rows ? span(std::min(MC, m), a.rs, KC) <= in_place_span
+                                 : a.rs == 1 && span(KC, a.cs, std::min(MC, m)) <= in_place_span;
+    const bool b_direct = b.cs == 1 && span(KC, b.rs, std::min(NC, n)) <= in_place_span;
+    T* pa = buffer<T, 0>().get(a_direct ? MR * KC : MC * KC);
+    T* pb = buffer<T, 1>().get(b_direct ? KC * NR : KC * NC);
+    auto run_tile = [&](panel<T> ap, panel<T> bp, T* ct, std::size_t rows, std::size_t cols,
+                        std::size_t kc, bool accumulate) {
+        if (a_rows) {
+            tile<T, MR, NV, false>(kc, ap, bp, ct, ldc, rows, cols, accumulate);
+        } else {
+            tile<T, MR, NV, true>(kc, ap, bp, ct, ldc, rows, cols, accumulate);
+        }
+    };
 
     for (std::size_t jc = 0; jc < n; jc += NC) {
         const std::size_t nc = std::min(NC, n - jc);
+        // In place, B needs packing only for a last panel that ends inside a batch.
+        const std::size_t ragged_jr = b_direct && nc % W ? (nc - 1) / NR * NR : nc;
         for (std::size_t pc = 0; pc < k; pc += KC) {
             const std::size_t kc = std::min(KC, k - pc);
             const bool accumulate = pc != 0;
             const bool last = pc + kc == k;
-            pack_b<NR, W>(kc, nc, b.p + std::ptrdiff_t(pc) * b.rs + std::ptrdiff_t(jc) * b.cs, b.rs,
-                          b.cs, pb);
+            const T* bblock = b.p + std::ptrdiff_t(pc) * b.rs + std::ptrdiff_t(jc) * b.cs;
+            if (!b_direct) {
+                pack_b<NR, W>(kc, nc, bblock, b.rs, b.cs, pb);
+            } else if (ragged_jr < nc) {
+                pack_b<NR, W>(kc, nc - ragged_jr, bblock + ragged_jr, b.rs, b.cs, pb);
+            }
             for (std::size_t ic = 0; ic < m; ic += MC) {
                 const std::size_t mc = std::min(MC, m - ic);
-                pack_a<MR>(mc, kc, a.p + std::ptrdiff_t(ic) * a.rs + std::ptrdiff_t(pc) * a.cs, a.rs,
-                           a.cs, pa);
+                const T* ablock = a.p + std::ptrdiff_t(ic) * a.rs + std::ptrdiff_t(pc) * a.cs;
+                const std::size_t full = mc / MR * MR;  // rows in full panels
+                if (!a_direct) {
+                    pack_a<MR>(mc, kc, ablock, a.rs, a.cs, pa);
+                } else if (full < mc) {
+                    pack_a_panel<MR>(mc - full, kc, ablock + std::ptrdiff_t(full) * a.rs, a.rs, a.cs, pa);
+                }
                 for (std::size_t jr = 0; jr < nc; jr += NR) {
                     const std::size_t cols = std::min(NR, nc - jr);
-                    const T* bp = pb + jr * kc;
+                    const std::ptrdiff_t width = std::ptrdiff_t((cols + W - 1) / W * W);
+                    const panel<T> bp = !b_direct ? panel<T>{pb + jr * kc, width}
+                                        : jr == ragged_jr ? panel<T>{pb, width}
+                                                          : panel<T>{bblock + jr, b.rs};
                     for (std::size_t ir = 0; ir < mc; ir += MR) {
                         const std::size_t rows = std::min(MR, mc - ir);
-                        tile<T, MR, NV>(kc, pa + ir * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, rows,
-                                        cols, accumulate);
+                        const std::ptrdiff_t packed_s = a_rows ? std::ptrdiff_t(kc) : std::ptrdiff_t(MR);
+                        const panel<T> ap = !a_direct   ? panel<T>{pa + ir * kc, packed_s}
+                                            : ir == full ? panel<T>{pa, packed_s}
+                                            : a_rows     ? panel<T>{ablock + std::ptrdiff_t(ir) * a.rs, a.rs}
+                                                         : panel<T>{ablock + ir, a.cs};
+                        run_tile(ap, bp, c + (ic + ir) * ldc + jc + jr, rows, cols, kc, accumulate);
                         // The tile is final and still in L1: fuse the epilogue here.
                         if (last) epi(ic + ir, jc + jr, rows, cols);
                     }
@@ -372,26 +469,40 @@ struct small_batch<T, 1> {
     using type = void;
 };
 
-// Columns [J0, N) of C rows: the widest batch that fits the remaining columns, then recurse.
+// Columns [J0, N) of C: the widest batch that fits the remaining columns, then recurse. Each row
+// of C is a sum over K of broadcast(A(i, p)) * B(p, :); with few rows the sum is split into S
+// partial sums so that enough independent FMAs are in flight to cover their latency.
 template <class T, std::size_t M, std::size_t N, std::size_t K, std::size_t J0>
-[[gnu::always_inline]] inline void small_columns(const T* a, const T* b, T* c) noexcept {
+[[gnu::always_inline]] inline void small_columns(const T* __restrict a, const T* __restrict b,
+                                                 T* __restrict c) noexcept {
     if constexpr (J0 < N) {
         using V = typename small_batch<T, std::bit_floor(std::min<std::size_t>(N - J0, simd<T>::size))>::type;
+        constexpr std::size_t S = std::min<std::size_t>(K, std::bit_ceil((8 + M - 1) / M));
         if constexpr (std::is_void_v<V>) {
             unroll<M>([&](auto i) {
-                T s = a[i * K] * b[J0];
-                unroll<K - 1>([&](auto p) { s += a[i * K + p + 1] * b[(p + 1) * N + J0]; });
-                c[i * N + J0] = s;
+                T acc[S];
+                unroll<S>([&](auto s) { acc[s] = a[i * K + s] * b[s * N + J0]; });
+                unroll<K - S>([&](auto q) {
+                    constexpr std::size_t p = q + S;
+                    acc[p % S] += a[i * K + p] * b[p * N + J0];
+                });
+                unroll<S - 1>([&](auto s) { acc[0] += acc[s + 1]; });
+                c[i * N + J0] = acc[0];
             });
             small_columns<T, M, N, K, J0 + 1>(a, b, c);
         } else {
             constexpr std::size_t W = V::size;
+            V bv[K];
+            unroll<K>([&](auto p) { bv[p] = V::load_unaligned(b + p * N + J0); });
             unroll<M>([&](auto i) {
-                V acc = V(a[i * K]) * V::load_unaligned(b + J0);
-                unroll<K - 1>([&](auto p) {
-                    acc = xsimd::fma(V(a[i * K + p + 1]), V::load_unaligned(b + (p + 1) * N + J0), acc);
+                V acc[S];
+                unroll<S>([&](auto s) { acc[s] = V(a[i * K + s]) * bv[s]; });
+                unroll<K - S>([&](auto q) {
+                    constexpr std::size_t p = q + S;
+                    acc[p % S] = xsimd::fma(V(a[i * K + p]), bv[p], acc[p % S]);
                 });
-                acc.store_unaligned(c + i * N + J0);
+                unroll<S - 1>([&](auto s) { acc[0] += acc[s + 1]; });
+                acc[0].store_unaligned(c + i * N + J0);
             });
             small_columns<T, M, N, K, J0 + W>(a, b, c);
         }
