@@ -108,7 +108,9 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     // A tensor of the given run-time shape whose elements are not initialised (they are about to be
     // overwritten by a kernel).
     tensor(uninitialized_t, const dims_t<rank>& d) { resize(d); }
-    tensor(uninitialized_t) requires is_static {}
+    explicit tensor(uninitialized_t)
+        requires is_static
+    {}
 
     // Rank 0 from a value.
     tensor(std::type_identity_t<T> v)  // not a deduction context: CTAD from an expression stays unambiguous

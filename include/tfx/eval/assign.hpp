@@ -15,15 +15,15 @@ struct fusion : std::false_type {};
 // Evaluate x into out (shape d, already validated); out must not alias what x reads through a
 // kernel node.
 template <class X>
-void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& d) {
+void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& d, eval_ctx& ctx) {
     if constexpr (is_elementwise_node<X>::value) {
         if constexpr (fusion<X>::value)
-            if (fusion<X>::try_fused(x, out, d)) return;
-        eval_ctx ctx;
-        evaluator<X, X::rank> ev(x, ctx);
+            if (fusion<X>::try_fused(x, out, d, ctx)) return;
+        eval_ctx inner{nullptr, nullptr, ctx.ws};
+        evaluator<X, X::rank> ev(x, inner);
         kernels::run_elementwise(out, d, ev);
     } else {
-        x.eval_into(out, d);
+        x.eval_into(out, d, ctx);
     }
 }
 
@@ -48,11 +48,13 @@ void assign(tensor<T, E...>& dst, const X& x) {
         // A kernel may read its operands after it has started writing, and a resize frees the old
         // storage: either way, evaluate into fresh storage when the destination is read.
         const bool in_place = !references(x, dst.data()) || (is_elementwise_node<X>::value && dst.shape() == d);
+        workspace ws;  // intermediates of dynamic shape; freed when the assignment is done
+        detail::eval_ctx ctx{nullptr, nullptr, &ws};
         if (in_place && dst.shape() == d) {
-            detail::eval_block(x, dst.data(), d);
+            detail::eval_block(x, dst.data(), d, ctx);
         } else {
             Dst tmp(uninitialized, d);
-            detail::eval_block(x, tmp.data(), d);
+            detail::eval_block(x, tmp.data(), d, ctx);
             dst = std::move(tmp);
         }
     }

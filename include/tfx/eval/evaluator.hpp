@@ -8,14 +8,37 @@
 
 #include "../core/tensor.hpp"
 #include "../expr/elementwise.hpp"
+#include "workspace.hpp"
 
 namespace tfx::detail {
 
 // Evaluation context: when a matmul's result is written straight into the output by the GEMM
 // (epilogue fusion), the evaluator of that matmul reads the output instead of a buffer.
+// ws holds the intermediates that cannot live inline (their shape is dynamic).
 struct eval_ctx {
     const void* fused_node = nullptr;
     const void* fused_out = nullptr;
+    workspace* ws = nullptr;
+};
+
+// Memory for an intermediate of element type T and static shape S: inline when S is fully static
+// (no heap), from the workspace otherwise. Used as a local (data() is not stable across moves of
+// the inline storage; it is recomputed on each call).
+template <class T, class S, bool Inline = S::is_static>
+struct scratch {
+    typename tensor_for<T, S>::type own;
+    dims_t<S::rank> d;
+    scratch(eval_ctx&, const dims_t<S::rank>& dims_) : own(uninitialized), d(dims_) {}
+    T* data() { return own.data(); }
+    const T* data() const { return own.data(); }
+};
+template <class T, class S>
+struct scratch<T, S, false> {
+    T* p;
+    dims_t<S::rank> d;
+    scratch(eval_ctx& ctx, const dims_t<S::rank>& dims_) : p(ctx.ws->template get<T>(dims_size(dims_))), d(dims_) {}
+    T* data() { return p; }
+    const T* data() const { return p; }
 };
 
 template <class S>
@@ -166,13 +189,13 @@ struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<
     using leaf = strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>>;
     using V = typename E::value_type;
     const V* fused = nullptr;
-    tensor_of<E> buf;
+    scratch<V, typename E::shape_type> buf;
 
     evaluator(const E& e, eval_ctx& ctx)
         : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out) : nullptr),
-          buf(fused ? tensor_of<E>() : tensor_of<E>(uninitialized, e.dims())) {
-        this->dims = fused ? e.dims() : buf.shape();
-        if (!fused) e.eval_into(buf.data(), this->dims);
+          buf(ctx, fused ? dims_t<E::rank>{} : e.dims()) {
+        this->dims = fused ? e.dims() : buf.d;
+        if (!fused) e.eval_into(buf.data(), this->dims, ctx);
     }
     // The buffer's address is taken here, after the evaluator tree has been moved into place.
     void bind(const dims_t<R>& out) {

@@ -2,25 +2,44 @@
 // Operands of kernels that read them more than once, or need them contiguous.
 #include "assign.hpp"
 
-namespace tfx::detail {
+namespace tfx {
+
+// An operand computed into scratch memory; it is a leaf like a tensor.
+template <class T, class S>
+struct materialized : expr_base<T, S> {
+    detail::scratch<T, S> buf;
+    template <class X>
+    materialized(const X& x, detail::eval_ctx& ctx) : buf(ctx, x.dims()) {
+        detail::eval_block(x, buf.data(), buf.d, ctx);
+    }
+    const T* data() const { return buf.data(); }
+    dims_t<S::rank> dims() const { return buf.d; }
+    auto children() const { return std::tuple<>(); }
+};
+template <class T, class S>
+struct is_leaf<materialized<T, S>> : std::true_type {};
+
+namespace detail {
 
 // The operand of a multi-pass kernel: used as is when it is cheap elementwise arithmetic, otherwise
-// computed once into a tensor that the passes read.
+// computed once into scratch memory that the passes read.
 template <class X>
-auto materialize_if_needed(const X& x) {
+auto materialize_if_needed(const X& x, eval_ctx& ctx) {
     if constexpr (is_pure_elementwise<X>)
         return x;
     else
-        return tval<tensor_of<X>>(tensor_of<X>(x));
+        return materialized<typename X::value_type, typename X::shape_type>(x, ctx);
 }
 
 // The operand of a kernel that needs contiguous memory: leaves are used in place, anything else is
-// computed into a tensor first.
+// computed into scratch memory first.
 template <class X>
-auto materialize_if_leafless(const X& x) {
+auto materialize_if_leafless(const X& x, eval_ctx& ctx) {
     if constexpr (is_leaf<X>::value)
         return x;
     else
-        return tval<tensor_of<X>>(tensor_of<X>(x));
+        return materialized<typename X::value_type, typename X::shape_type>(x, ctx);
 }
-}  // namespace tfx::detail
+
+}  // namespace detail
+}  // namespace tfx

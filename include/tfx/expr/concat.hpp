@@ -50,7 +50,7 @@ struct concat_node
     dims_t<R> dims() const {
         return std::apply([](const auto&... a) { return join(std::array<dims_t<R>, sizeof...(X)>{a.dims()...}); }, xs);
     }
-    void eval_into(T* out, const dims_t<R>& d) const {
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const {
         std::size_t outer = 1, inner = 1;
         for (std::size_t k = 0; k < ax; ++k) outer *= d[k];
         for (std::size_t k = ax + 1; k < R; ++k) inner *= d[k];
@@ -59,7 +59,7 @@ struct concat_node
             [&](const auto&... a) {
                 (
                     [&] {
-                        const auto m = detail::materialize_if_leafless(a);
+                        const auto m = detail::materialize_if_leafless(a, ctx);
                         const std::size_t len = m.dims()[ax] * inner;
                         const T* src = m.data();
                         for (std::size_t o = 0; o < outer; ++o)

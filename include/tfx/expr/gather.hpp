@@ -47,9 +47,9 @@ struct gather_node : expr_base<typename X::value_type,
     auto children() const { return std::tie(x, idx); }
     dims_t<R> dims() const { return dims_of(x.dims(), idx.dims()); }
 
-    void eval_into(T* out, const dims_t<R>&) const {
-        const auto mx = detail::materialize_if_leafless(x);
-        const auto mi = detail::materialize_if_leafless(idx);
+    void eval_into(T* out, const dims_t<R>&, detail::eval_ctx& ctx) const {
+        const auto mx = detail::materialize_if_leafless(x, ctx);
+        const auto mi = detail::materialize_if_leafless(idx, ctx);
         const auto xd = mx.dims(), id = mi.dims();
         dims_of(xd, id);
         std::size_t batch = 1, pre = 1, post = 1, ni = 1;
@@ -128,8 +128,8 @@ struct slice_node : expr_base<typename X::value_type,
         d[ax] = size;
         return d;
     }
-    void eval_into(T* out, const dims_t<R>& d) const {
-        const auto m = detail::materialize_if_leafless(x);
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const {
+        const auto m = detail::materialize_if_leafless(x, ctx);
         const auto xd = m.dims();
         std::size_t outer = 1, inner = 1;
         for (std::size_t k = 0; k < ax; ++k) outer *= xd[k];

@@ -56,14 +56,14 @@ struct matmul_node : expr_base<typename A::value_type,
 
     dims_t<R> dims() const { return dims_of(a.dims(), b.dims()); }
 
-    void eval_into(T* out, const dims_t<R>& d) const { eval_fused(out, d, kernels::no_epilogue{}); }
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const { eval_fused(out, d, ctx, kernels::no_epilogue{}); }
 
     // out = a @ b, calling epi(i0, j0, rows, cols) on each finished block (rank-2 results only;
     // batched products call it once per batch with the whole matrix, offset by the batch's rows).
     template <class Epi>
-    void eval_fused(T* out, const dims_t<R>& d, Epi&& epi) const {
-        auto va = operand(a);
-        auto vb = operand(b);
+    void eval_fused(T* out, const dims_t<R>& d, detail::eval_ctx& ctx, Epi&& epi) const {
+        auto va = operand(a, ctx);
+        auto vb = operand(b, ctx);
         const auto ad = va.dims(), bd = vb.dims();
         const std::size_t M = ad[RA - 2], K = ad[RA - 1], N = bd[RB - 1];
         if constexpr (R == 2 && base::shape_type::is_static && A::shape_type::is_static && B::shape_type::is_static) {
@@ -160,17 +160,17 @@ struct matmul_node : expr_base<typename A::value_type,
         }
     };
     template <class X>
-    static auto operand(const X& x) {
+    static auto operand(const X& x, detail::eval_ctx& ctx) {
         if constexpr (is_permute<X>::value) {
             if constexpr (X::swaps_last_two) {
-                auto h = detail::materialize_if_leafless(x.x);
+                auto h = detail::materialize_if_leafless(x.x, ctx);
                 return mat_operand<decltype(h), X::rank>{std::move(h), true};
             } else {
-                auto h = detail::materialize_if_leafless(x);
+                auto h = detail::materialize_if_leafless(x, ctx);
                 return mat_operand<decltype(h), X::rank>{std::move(h), false};
             }
         } else {
-            auto h = detail::materialize_if_leafless(x);
+            auto h = detail::materialize_if_leafless(x, ctx);
             return mat_operand<decltype(h), X::rank>{std::move(h), false};
         }
     }
@@ -232,7 +232,7 @@ template <class Op, class... A>
 struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>() == 1> {
     using X = map<Op, A...>;
     using T = typename X::value_type;
-    static bool try_fused(const X& x, T* out, const dims_t<X::rank>& d) {
+    static bool try_fused(const X& x, T* out, const dims_t<X::rank>& d, eval_ctx& outer) {
         if constexpr (X::rank != 2 || !simd_type<T>) {
             return false;
         } else {
@@ -243,12 +243,12 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                     if (mm.dims() != d) return;  // the product is broadcast: not one block per block
                     // The GEMM stores into out before the epilogue reads the other operands.
                     if (references(x, out)) return;
-                    eval_ctx ctx{&mm, out};
+                    eval_ctx ctx{&mm, out, outer.ws};
                     evaluator<X, 2> ev(x, ctx);  // other kernel operands are computed here, before the GEMM
                     ev.bind(d);
                     const bool use_simd = ev.simd_valid();
                     const std::size_t N = d[1];
-                    mm.eval_fused(out, d, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
+                    mm.eval_fused(out, d, ctx, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
                         for (std::size_t i = i0; i < i0 + rows; ++i) {
                             ev.seek(dims_t<2>{i, 0});
                             kernels::row(out + i * N, j0 + cols, ev, use_simd, j0);

@@ -56,8 +56,8 @@ struct permute_node : expr_base<typename X::value_type, shape_of_array<detail::p
         }
     }();
 
-    void eval_into(T* out, const dims_t<R>& d) const {
-        const auto xs = detail::materialize_if_leafless(x);
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const {
+        const auto xs = detail::materialize_if_leafless(x, ctx);
         const T* src = xs.data();
         const auto xd = xs.dims();
         // Input strides, read in output order.

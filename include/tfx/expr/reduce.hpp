@@ -105,32 +105,32 @@ struct reduce_node
     auto children() const { return std::tie(x); }
     dims_t<base::rank> dims() const { return detail::reduced_dims<Mask, Keep>(x.dims()); }
 
-    void eval_into(T* out, const dims_t<base::rank>&) const {
+    void eval_into(T* out, const dims_t<base::rank>&, detail::eval_ctx& ctx) const {
         if constexpr (std::is_same_v<K, kernels::red_logsumexp>) {
             // logsumexp = m + log(sum(exp(x - m))), m the max: no overflow for large x.
-            auto xs = detail::materialize_if_needed(x);
+            auto xs = detail::materialize_if_needed(x, ctx);
             using KS = shape_of_array<detail::reduced_extents<typename X::shape_type, Mask, true>()>;
             const auto kd = detail::reduced_dims<Mask, true>(xs.dims());
-            tensor_of<reduce_node<kernels::red_max, Mask, true, X>> m(uninitialized, kd);
-            run<kernels::red_max>(m.data(), xs);
+            detail::scratch<T, KS> m(ctx, kd);
+            run<kernels::red_max>(m.data(), xs, ctx);
             view<T, KS> mv(m.data(), kd);
             auto shifted = exp(xs - mv);
             const std::size_t n = dims_size(kd);
-            run<kernels::red_sum>(out, shifted);
+            run<kernels::red_sum>(out, shifted, ctx);
             for (std::size_t i = 0; i < n; ++i) {
                 const T mi = m.data()[i];
                 // An all -inf slice has logsumexp -inf; +inf stays +inf.
                 out[i] = std::isinf(mi) ? mi : mi + std::log(out[i]);
             }
         } else {
-            run<K>(out, x);
+            run<K>(out, x, ctx);
         }
     }
 
    private:
     template <class KK, class Y>
-    static void run(T* out, const Y& y) {
-        detail::eval_ctx ctx;
+    static void run(T* out, const Y& y, detail::eval_ctx& outer) {
+        detail::eval_ctx ctx{nullptr, nullptr, outer.ws};
         detail::evaluator<Y, Y::rank> ev(y, ctx);
         const auto xd = ev.dims;
         if constexpr (std::is_same_v<KK, kernels::red_mean>) {
@@ -191,11 +191,10 @@ struct arg_node
     dims_t<R> dims() const {
         return detail::reduced_dims<detail::axes_mask<X::rank, Axis>(), false>(x.dims());
     }
-    void eval_into(std::int64_t* out, const dims_t<R>&) const {
+    void eval_into(std::int64_t* out, const dims_t<R>&, detail::eval_ctx& ctx) const {
         const auto xd = x.dims();
         if (xd[ax] == 0) throw value_error(std::string("tfx: ") + name + ": the reduced axis is empty in shape " + shape_string(xd));
-        auto xs = detail::materialize_if_needed(x);
-        const tensor_of<X> buf(xs);
+        const auto buf = detail::materialize_if_leafless(x, ctx);
         std::size_t outer = 1, inner = 1;
         for (std::size_t k = 0; k < ax; ++k) outer *= xd[k];
         for (std::size_t k = ax + 1; k < X::rank; ++k) inner *= xd[k];
@@ -229,24 +228,21 @@ struct softmax_node : expr_base<typename X::value_type, typename X::shape_type> 
     auto children() const { return std::tie(x); }
     dims_t<R> dims() const { return x.dims(); }
 
-    void eval_into(T* out, const dims_t<R>& d) const {
-        auto xs = detail::materialize_if_needed(x);
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const {
+        auto xs = detail::materialize_if_needed(x, ctx);
         const auto kd = detail::reduced_dims<mask, true>(d);
-            tensor_of<reduce_node<kernels::red_max, mask, true, X>> m(uninitialized, kd);
-        detail::eval_block(reduce_node<kernels::red_max, mask, true, decltype(xs)>(xs), m.data(), kd);
-        view<T, KS> mv(m.data(), kd);
+        detail::scratch<T, KS> m(ctx, kd), s(ctx, kd);
+        detail::eval_block(reduce_node<kernels::red_max, mask, true, decltype(xs)>(xs), m.data(), kd, ctx);
+        view<T, KS> mv(m.data(), kd), sv(s.data(), kd);
         view<T, typename X::shape_type> ov(out, d);
-        tensor_of<reduce_node<kernels::red_max, mask, true, X>> s(uninitialized, kd);
         if constexpr (Log) {
-            detail::eval_block(xs - mv, out, d);  // out = x - m
-            detail::eval_block(reduce_node<kernels::red_sum, mask, true, decltype(exp(ov))>(exp(ov)), s.data(), kd);
-            view<T, KS> sv(s.data(), kd);
-            detail::eval_block(ov - log(sv), out, d);
+            detail::eval_block(xs - mv, out, d, ctx);  // out = x - m
+            detail::eval_block(reduce_node<kernels::red_sum, mask, true, decltype(exp(ov))>(exp(ov)), s.data(), kd, ctx);
+            detail::eval_block(ov - log(sv), out, d, ctx);
         } else {
-            detail::eval_block(exp(xs - mv), out, d);  // out = exp(x - m)
-            detail::eval_block(reduce_node<kernels::red_sum, mask, true, view<T, typename X::shape_type>>(ov), s.data(), kd);
-            view<T, KS> sv(s.data(), kd);
-            detail::eval_block(ov / sv, out, d);
+            detail::eval_block(exp(xs - mv), out, d, ctx);  // out = exp(x - m)
+            detail::eval_block(reduce_node<kernels::red_sum, mask, true, view<T, typename X::shape_type>>(ov), s.data(), kd, ctx);
+            detail::eval_block(ov / sv, out, d, ctx);
         }
     }
 };

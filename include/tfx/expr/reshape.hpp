@@ -54,7 +54,7 @@ struct reshape_node : expr_base<typename X::value_type, S> {
         return r;
     }
     // The child is computed straight into the output: row-major order is all a reshape keeps.
-    void eval_into(T* out, const dims_t<S::rank>&) const { detail::eval_block(x, out, x.dims()); }
+    void eval_into(T* out, const dims_t<S::rank>&, detail::eval_ctx& ctx) const { detail::eval_block(x, out, x.dims(), ctx); }
 };
 
 template <index_t... E, expression X>

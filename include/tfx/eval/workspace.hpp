@@ -1,0 +1,58 @@
+#pragma once
+// Scratch memory for the intermediate results of an evaluation. An eager assignment uses a
+// workspace that lives for that assignment; a tfx::function keeps one across calls, so that after
+// the first call with given shapes, intermediates reuse the same memory and nothing is allocated.
+// Requests are served in order: the k-th request of an evaluation gets slot k, which is only
+// reallocated when it must grow.
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "../core/config.hpp"
+
+namespace tfx {
+
+class workspace {
+   public:
+    workspace() = default;
+    workspace(const workspace&) = delete;
+    workspace& operator=(const workspace&) = delete;
+    ~workspace() {
+        for (auto& s : slots_) std::free(s.p);
+    }
+
+    // Start a new evaluation: slots are handed out from the first again.
+    void rewind() noexcept { cursor_ = 0; }
+
+    template <class T>
+    T* get(std::size_t n) {
+        const std::size_t bytes = (n * sizeof(T) + alignment - 1) / alignment * alignment;
+        if (cursor_ == slots_.size()) slots_.push_back(slot{});
+        slot& s = slots_[cursor_++];
+        if (s.bytes < bytes) {
+            std::free(s.p);
+            s.p = nullptr;
+            s.bytes = 0;
+            s.p = std::aligned_alloc(alignment, bytes ? bytes : alignment);
+            if (!s.p) throw std::bad_alloc();
+            s.bytes = bytes;
+            ++allocations_;
+        }
+        return static_cast<T*>(s.p);
+    }
+
+    // How many times memory was allocated (for tests of the no-allocation guarantee).
+    std::size_t allocations() const noexcept { return allocations_; }
+    std::size_t slots() const noexcept { return slots_.size(); }
+
+   private:
+    struct slot {
+        void* p = nullptr;
+        std::size_t bytes = 0;
+    };
+    std::vector<slot> slots_;
+    std::size_t cursor_ = 0;
+    std::size_t allocations_ = 0;
+};
+
+}  // namespace tfx
