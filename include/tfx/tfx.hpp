@@ -18,3 +18,4 @@
 #include "expr/concat.hpp"
 #include "expr/gather.hpp"
 #include "expr/print.hpp"
+#include "eval/function.hpp"

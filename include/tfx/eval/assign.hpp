@@ -19,7 +19,7 @@ void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& 
     if constexpr (is_elementwise_node<X>::value) {
         if constexpr (fusion<X>::value)
             if (fusion<X>::try_fused(x, out, d, ctx)) return;
-        eval_ctx inner{nullptr, nullptr, ctx.ws};
+        eval_ctx inner{nullptr, nullptr, ctx.ws, ctx.persistent};
         evaluator<X, X::rank> ev(x, inner);
         kernels::run_elementwise(out, d, ev);
     } else {

@@ -14,11 +14,14 @@ namespace tfx::detail {
 
 // Evaluation context: when a matmul's result is written straight into the output by the GEMM
 // (epilogue fusion), the evaluator of that matmul reads the output instead of a buffer.
-// ws holds the intermediates that cannot live inline (their shape is dynamic).
+// ws holds the intermediates that cannot live inline (their shape is dynamic). persistent (set
+// by tfx::function): every intermediate, static or not, lives in the workspace, and a kernel node
+// equal to one already computed in this evaluation (same type, same leaves and values) is reused.
 struct eval_ctx {
     const void* fused_node = nullptr;
     const void* fused_out = nullptr;
     workspace* ws = nullptr;
+    bool persistent = false;
 };
 
 // Memory for an intermediate of element type T and static shape S: inline when S is fully static
@@ -27,10 +30,12 @@ struct eval_ctx {
 template <class T, class S, bool Inline = S::is_static>
 struct scratch {
     typename tensor_for<T, S>::type own;
+    T* p;  // the workspace's memory when the context is persistent, else null (own is used)
     dims_t<S::rank> d;
-    scratch(eval_ctx&, const dims_t<S::rank>& dims_) : own(uninitialized), d(dims_) {}
-    T* data() { return own.data(); }
-    const T* data() const { return own.data(); }
+    scratch(eval_ctx& ctx, const dims_t<S::rank>& dims_)
+        : own(uninitialized), p(ctx.persistent ? ctx.ws->template get<T>(dims_size(dims_)) : nullptr), d(dims_) {}
+    T* data() { return p ? p : own.data(); }
+    const T* data() const { return p ? p : own.data(); }
 };
 template <class T, class S>
 struct scratch<T, S, false> {
@@ -192,10 +197,14 @@ struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<
     scratch<V, typename E::shape_type> buf;
 
     evaluator(const E& e, eval_ctx& ctx)
-        : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out) : nullptr),
+        : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out)
+                                                               : (ctx.persistent ? ctx.ws->template recall<V>(e) : nullptr)),
           buf(ctx, fused ? dims_t<E::rank>{} : e.dims()) {
         this->dims = fused ? e.dims() : buf.d;
-        if (!fused) e.eval_into(buf.data(), this->dims, ctx);
+        if (!fused) {
+            e.eval_into(buf.data(), this->dims, ctx);
+            if (ctx.persistent) ctx.ws->remember(e, buf.data());
+        }
     }
     // The buffer's address is taken here, after the evaluator tree has been moved into place.
     void bind(const dims_t<R>& out) {

@@ -5,14 +5,23 @@
 namespace tfx {
 
 // An operand computed into scratch memory; it is a leaf like a tensor.
+// Under a tfx::function a kernel operand computed earlier in the same call is reused.
 template <class T, class S>
 struct materialized : expr_base<T, S> {
+    const T* known = nullptr;
     detail::scratch<T, S> buf;
     template <class X>
-    materialized(const X& x, detail::eval_ctx& ctx) : buf(ctx, x.dims()) {
+    materialized(const X& x, detail::eval_ctx& ctx)
+        : known(ctx.persistent && !is_elementwise_node<X>::value ? ctx.ws->template recall<T>(x) : nullptr),
+          buf(ctx, known ? dims_t<S::rank>{} : x.dims()) {
+        if (known) {
+            buf.d = x.dims();
+            return;
+        }
         detail::eval_block(x, buf.data(), buf.d, ctx);
+        if (ctx.persistent && !is_elementwise_node<X>::value) ctx.ws->remember(x, buf.data());
     }
-    const T* data() const { return buf.data(); }
+    const T* data() const { return known ? known : buf.data(); }
     dims_t<S::rank> dims() const { return buf.d; }
     auto children() const { return std::tuple<>(); }
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../core/config.hpp"
+#include "../expr/node.hpp"
 
 namespace tfx {
 
@@ -22,7 +23,10 @@ class workspace {
     }
 
     // Start a new evaluation: slots are handed out from the first again.
-    void rewind() noexcept { cursor_ = 0; }
+    void rewind() noexcept {
+        cursor_ = 0;
+        memo_.clear();  // keeps its capacity
+    }
 
     template <class T>
     T* get(std::size_t n) {
@@ -41,6 +45,19 @@ class workspace {
         return static_cast<T*>(s.p);
     }
 
+    // Common subexpressions: a kernel node's result is remembered for the rest of the evaluation
+    // (until rewind), and a later node of the same type with the same leaves and values reuses it.
+    template <class T, class E>
+    const T* recall(const E& e) const {
+        for (const auto& m : memo_)
+            if (m.key == key_of<E>() && same_node(*static_cast<const E*>(m.node), e)) return static_cast<const T*>(m.data);
+        return nullptr;
+    }
+    template <class E, class T>
+    void remember(const E& e, const T* data) {
+        memo_.push_back(memo_entry{key_of<E>(), &e, data});
+    }
+
     // How many times memory was allocated (for tests of the no-allocation guarantee).
     std::size_t allocations() const noexcept { return allocations_; }
     std::size_t slots() const noexcept { return slots_.size(); }
@@ -50,7 +67,18 @@ class workspace {
         void* p = nullptr;
         std::size_t bytes = 0;
     };
+    struct memo_entry {
+        const void* key;
+        const void* node;
+        const void* data;
+    };
+    template <class E>
+    static const void* key_of() {
+        static const char k = 0;
+        return &k;
+    }
     std::vector<slot> slots_;
+    std::vector<memo_entry> memo_;
     std::size_t cursor_ = 0;
     std::size_t allocations_ = 0;
 };

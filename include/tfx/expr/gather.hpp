@@ -119,6 +119,7 @@ struct slice_node : expr_base<typename X::value_type,
     X x;
     std::size_t begin, size;
     slice_node(X x_, std::size_t b, std::size_t n) : x(std::move(x_)), begin(b), size(n) {}
+    auto params() const { return std::tuple(begin, size); }
     auto children() const { return std::tie(x); }
     dims_t<R> dims() const {
         auto d = x.dims();

@@ -243,7 +243,7 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                     if (mm.dims() != d) return;  // the product is broadcast: not one block per block
                     // The GEMM stores into out before the epilogue reads the other operands.
                     if (references(x, out)) return;
-                    eval_ctx ctx{&mm, out, outer.ws};
+                    eval_ctx ctx{&mm, out, outer.ws, outer.persistent};
                     evaluator<X, 2> ev(x, ctx);  // other kernel operands are computed here, before the GEMM
                     ev.bind(d);
                     const bool use_simd = ev.simd_valid();

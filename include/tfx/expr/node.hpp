@@ -201,4 +201,24 @@ inline constexpr bool assignable_elements<tensor_elements<T>, expression_element
 template <class Op, class T>
 inline constexpr bool floating_elements = std::is_floating_point_v<T>;
 
+// Structural equality of two nodes of the same type: the same leaves (storage and shape), the same
+// scalar values and run-time parameters. Two equal nodes compute the same value, which is how
+// common subexpressions are found (by type first, then confirmed by value).
+template <class E>
+bool same_node(const E& a, const E& b) {
+    if constexpr (is_leaf<E>::value) {
+        return a.data() == b.data() && a.dims() == b.dims();
+    } else if constexpr (requires { a.value; }) {
+        return a.value == b.value;
+    } else {
+        if constexpr (requires { a.params(); })
+            if (!(a.params() == b.params())) return false;
+        return std::apply(
+            [&](const auto&... ca) {
+                return std::apply([&](const auto&... cb) { return (same_node(ca, cb) && ...); }, b.children());
+            },
+            a.children());
+    }
+}
+
 }  // namespace tfx

@@ -130,7 +130,7 @@ struct reduce_node
    private:
     template <class KK, class Y>
     static void run(T* out, const Y& y, detail::eval_ctx& outer) {
-        detail::eval_ctx ctx{nullptr, nullptr, outer.ws};
+        detail::eval_ctx ctx{nullptr, nullptr, outer.ws, outer.persistent};
         detail::evaluator<Y, Y::rank> ev(y, ctx);
         const auto xd = ev.dims;
         if constexpr (std::is_same_v<KK, kernels::red_mean>) {

@@ -71,6 +71,7 @@ struct bcast_node : expr_base<typename X::value_type, S> {
     X x;
     dims_t<S::rank> target;
     bcast_node(X x_, const dims_t<S::rank>& t) : x(std::move(x_)), target(t) {}
+    auto params() const { return target; }
     auto children() const { return std::tie(x); }
     dims_t<S::rank> dims() const {
         const auto xd = x.dims();

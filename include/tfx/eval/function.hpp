@@ -1,0 +1,140 @@
+#pragma once
+// tfx::function(f): f is a generic lambda from tensors to an expression (or a tuple of them). Each
+// call passes f a symbol for every tensor argument — arg<I, T, shape>, a leaf tagged with its
+// position — so the expression f returns is a graph over the arguments, whatever tensors they are.
+// The graph is evaluated with a workspace and output tensors kept per argument signature: after
+// the first call with given shapes, a call allocates nothing. Kernel nodes that occur twice (same
+// type, same leaves, same values) are computed once.
+//
+// The result is a reference to the function's own output tensor(s), valid until the next call
+// with the same argument types; copy it to keep it.
+#include <memory>
+#include <tuple>
+#include <vector>
+
+#include "assign.hpp"
+#include "workspace.hpp"
+
+namespace tfx {
+
+// The symbol for argument I of a traced function.
+template <std::size_t I, class T, class S>
+struct arg : expr_base<T, S> {
+    static constexpr std::size_t index = I;
+    const T* p = nullptr;
+    dims_t<S::rank> d{};
+    arg() = default;
+    arg(const T* ptr, const dims_t<S::rank>& dims_) : p(ptr), d(dims_) {}
+    const T* data() const { return p; }
+    dims_t<S::rank> dims() const { return d; }
+    auto children() const { return std::tuple<>(); }
+};
+template <std::size_t I, class T, class S>
+struct is_leaf<arg<I, T, S>> : std::true_type {};
+
+namespace detail {
+
+template <std::size_t I, class A>
+auto symbol_for(const A& a) {
+    if constexpr (is_tensor_v<A>)
+        return arg<I, typename A::value_type, typename A::shape_type>(a.data(), a.shape());
+    else
+        return a;  // numbers and other values reach f as they are
+}
+
+template <class R>
+struct outputs_for {
+    static_assert(expression<R>, "tfx: function: f must return an expression, a tensor, or a std::tuple of them");
+    using type = tensor_of<R>;
+};
+template <class... R>
+struct outputs_for<std::tuple<R...>> {
+    using type = std::tuple<tensor_of<R>...>;
+};
+
+template <class Out, class X>
+void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
+    if constexpr (is_tensor_v<X>) {
+        out = x;
+    } else {
+        const auto d = x.dims();
+        if (!dims_fit<typename Out::shape_type>(d))
+            throw shape_error("tfx: function: output of shape " + shape_string(d) + " does not fit " +
+                              shape_string_static<typename Out::shape_type>());
+        if (references(x, out.data())) {  // an earlier result passed back in as an argument
+            Out tmp(uninitialized, d);
+            eval_block(x, tmp.data(), d, ctx);
+            out = std::move(tmp);
+            return;
+        }
+        if (out.shape() != d) out.resize(d);
+        eval_block(x, out.data(), d, ctx);
+    }
+}
+
+}  // namespace detail
+
+template <class F>
+class function {
+   public:
+    explicit function(F f) : f_(std::move(f)) {}
+
+    template <class... A>
+    decltype(auto) operator()(const A&... a) {
+        auto e = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return f_(detail::symbol_for<I>(a)...);
+        }(std::index_sequence_for<A...>{});
+        using E = decltype(e);
+        using Out = typename detail::outputs_for<E>::type;
+        auto& p = plan_for<Out, A...>();
+        p.ws.rewind();
+        detail::eval_ctx ctx{nullptr, nullptr, &p.ws, true};
+        if constexpr (is_tensor_v<Out>) {
+            detail::evaluate_output(p.out, e, ctx);
+            return static_cast<const Out&>(p.out);
+        } else {
+            [&]<std::size_t... I>(std::index_sequence<I...>) {
+                (detail::evaluate_output(std::get<I>(p.out), std::get<I>(e), ctx), ...);
+            }(std::make_index_sequence<std::tuple_size_v<E>>{});
+            return std::apply([](const auto&... o) { return std::tie(o...); }, p.out);
+        }
+    }
+
+    // Memory held for intermediates, over all signatures (for tests and diagnostics).
+    std::size_t workspace_allocations() const {
+        std::size_t n = 0;
+        for (const auto& p : plans_) n += p.second->allocations();
+        return n;
+    }
+
+   private:
+    struct plan_base {
+        virtual ~plan_base() = default;
+        virtual std::size_t allocations() const = 0;
+    };
+    template <class Out>
+    struct plan : plan_base {
+        workspace ws;
+        Out out;
+        std::size_t allocations() const override { return ws.allocations(); }
+    };
+    template <class Sig>
+    static const void* key() {
+        static const char k = 0;
+        return &k;
+    }
+    // One plan per argument signature; found by a short scan, created on the first call.
+    template <class Out, class... A>
+    plan<Out>& plan_for() {
+        const void* k = key<std::tuple<A...>>();
+        for (auto& p : plans_)
+            if (p.first == k) return static_cast<plan<Out>&>(*p.second);
+        plans_.emplace_back(k, std::make_unique<plan<Out>>());
+        return static_cast<plan<Out>&>(*plans_.back().second);
+    }
+
+    F f_;
+    std::vector<std::pair<const void*, std::unique_ptr<plan_base>>> plans_;
+};
+
+}  // namespace tfx
