@@ -19,3 +19,4 @@
 #include "expr/gather.hpp"
 #include "expr/print.hpp"
 #include "eval/function.hpp"
+#include "autodiff/grad.hpp"

@@ -34,11 +34,20 @@ struct reshape_node : expr_base<typename X::value_type, S> {
     using T = typename X::value_type;
     static constexpr const char* name = "reshape";
     X x;
+    dims_t<S::rank> target{};  // explicit run-time extents (reshape_to), when has_target
+    bool has_target = false;
     explicit reshape_node(X x_) : x(std::move(x_)) {}
+    reshape_node(X x_, const dims_t<S::rank>& t) : x(std::move(x_)), target(t), has_target(true) {}
     auto children() const { return std::tie(x); }
+    auto params() const { return std::tuple(has_target, target); }
     dims_t<S::rank> dims() const {
         const auto xd = x.dims();
         const std::size_t n = dims_size(xd);
+        if (has_target) {
+            if (dims_size(target) != n || !dims_fit<S>(target))
+                throw shape_error("tfx: reshape: cannot reshape " + shape_string(xd) + " to " + shape_string(target));
+            return target;
+        }
         dims_t<S::rank> r{};
         std::size_t known = 1, at = S::rank;
         for (std::size_t i = 0; i < S::rank; ++i) {
@@ -65,6 +74,18 @@ auto reshape(X&& x) {
     return reshape_node<shape<E...>, N>(as_node(std::forward<X>(x)));
 }
 
+// reshape_to<E...>(x, dims): the target extents given at run time (any number of them dyn).
+template <index_t... E, expression X>
+auto reshape_to(X&& x, const dims_t<sizeof...(E)>& d) {
+    using N = node_t<X>;
+    return reshape_node<shape<E...>, N>(as_node(std::forward<X>(x)), d);
+}
+template <class S, class X>
+auto reshape_to_shape(X&& x, const dims_t<S::rank>& d) {
+    using N = node_t<X>;
+    return reshape_node<S, N>(as_node(std::forward<X>(x)), d);
+}
+
 template <class S, class X>
 struct bcast_node : expr_base<typename X::value_type, S> {
     static constexpr const char* name = "broadcast_to";
@@ -80,6 +101,13 @@ struct bcast_node : expr_base<typename X::value_type, S> {
         return target;
     }
 };
+
+// broadcast_to with the whole target given at run time (the static shape S still applies).
+template <class S, class X>
+auto broadcast_to_dims(X&& x, const dims_t<S::rank>& d) {
+    using N = node_t<X>;
+    return bcast_node<S, N>(as_node(std::forward<X>(x)), d);
+}
 
 template <class To, class From>
 inline constexpr bool broadcastable_to = From::rank <= To::rank && [] {

@@ -1,0 +1,235 @@
+#pragma once
+// Reverse mode on expression graphs. The adjoint of the output is pushed down the graph once, node
+// by node: each node's vjp turns its adjoint into its children's adjoints (as expressions), so the
+// gradient is itself an expression, evaluated by the same fused kernels. Subtrees that cannot reach
+// a requested input are not visited.
+//
+// - Traced (grad, value_and_grad): inputs are the symbols arg<I> of tfx::function; the contributions
+//   that reach arg<I> are summed into one expression at compile time, and the value and all
+//   gradients are evaluated as one tfx::function (forward kernel results are shared with the
+//   backward pass, nothing is allocated in steady state).
+// - Eager (gradient(expr, vars...)): the expression is the tape; a leaf whose storage is the storage
+//   of a requested tensor contributes to its gradient, so a tensor used in several places gets the
+//   sum of its contributions.
+#include "../eval/function.hpp"
+#include "vjp.hpp"
+
+namespace tfx {
+
+// stop_gradient(e): the value of e, through which no gradient flows.
+template <class X>
+struct stop_gradient_node : expr_base<typename X::value_type, typename X::shape_type> {
+    using T = typename X::value_type;
+    static constexpr const char* name = "stop_gradient";
+    X x;
+    explicit stop_gradient_node(X x_) : x(std::move(x_)) {}
+    auto children() const { return std::tie(x); }
+    dims_t<X::rank> dims() const { return x.dims(); }
+    void eval_into(T* out, const dims_t<X::rank>& d, detail::eval_ctx& ctx) const { detail::eval_block(x, out, d, ctx); }
+};
+template <expression X>
+auto stop_gradient(X&& x) {
+    return stop_gradient_node<node_t<X>>(as_node(std::forward<X>(x)));
+}
+template <class X, class G>
+auto vjp(const stop_gradient_node<X>&, const G&) {
+    return std::tuple{zero_t{}};
+}
+
+namespace detail {
+
+template <class E>
+struct is_arg_node : std::false_type {};
+template <std::size_t I, class T, class S>
+struct is_arg_node<arg<I, T, S>> : std::true_type {};
+
+// Does the subtree E contain a symbol whose index is in Is?
+template <class E, std::size_t... Is>
+constexpr bool reaches() {
+    if constexpr (is_arg_node<E>::value)
+        return ((E::index == Is) || ...);
+    else if constexpr (is_leaf<E>::value || is_scalar_node<E>)
+        return false;
+    else
+        return []<class... C>(std::type_identity<std::tuple<C...>>) {
+            return (reaches<std::remove_cvref_t<C>, Is...>() || ...);
+        }(std::type_identity<decltype(std::declval<const E&>().children())>{});
+}
+
+template <std::size_t K, class Acc, class V>
+auto replace_at(Acc&& acc, V&& v) {
+    return [&]<std::size_t... J>(std::index_sequence<J...>) {
+        return std::tuple{[&]() -> decltype(auto) {
+            if constexpr (J == K)
+                return add_adjoint(std::get<J>(std::move(acc)), std::forward<V>(v));
+            else
+                return std::get<J>(std::move(acc));
+        }()...};
+    }(std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<Acc>>>{});
+}
+
+// acc: one accumulated adjoint per requested input (Is...), zero_t until something arrives.
+template <class Is, class E, class G, class Acc>
+auto backprop(const E& e, const G& g, Acc acc);
+
+template <class Is, std::size_t C, class E, class Adj, class Acc>
+auto backprop_children(const E& e, const Adj& adj, Acc acc) {
+    if constexpr (C == std::tuple_size_v<Adj>)
+        return acc;
+    else
+        return backprop_children<Is, C + 1>(e, adj, backprop<Is>(std::get<C>(e.children()), std::get<C>(adj), std::move(acc)));
+}
+
+template <std::size_t... Is>
+struct index_list {};
+
+template <std::size_t I, std::size_t... Is>
+constexpr std::size_t position_of() {
+    std::size_t pos = 0, k = 0;
+    ((Is == I ? (pos = k, ++k) : ++k), ...);
+    return pos;
+}
+
+template <class Is, class E, class G, class Acc>
+auto backprop(const E& e, const G& g, Acc acc) {
+    return [&]<std::size_t... I>(index_list<I...>) {
+        if constexpr (is_zero<G> || !reaches<E, I...>())
+            return acc;
+        else if constexpr (is_arg_node<E>::value)
+            return replace_at<position_of<E::index, I...>()>(std::move(acc), g);
+        else
+            return backprop_children<Is, 0>(e, vjp(e, g), std::move(acc));
+    }(Is{});
+}
+
+// The gradient for an input that nothing reached: zeros of its shape.
+template <class A, class Adj>
+auto finish_adjoint(const A& a, Adj&& adj) {
+    using T = typename A::value_type;
+    if constexpr (is_zero<Adj>)
+        return broadcast_to_dims<typename A::shape_type>(scalar<T>(T(0)), a.dims());
+    else
+        return reshape_to_shape<typename A::shape_type>(std::forward<Adj>(adj), a.dims());
+}
+
+// 'tfx::scalar_output<tfx::shape<3> >' evaluates to false: grad needs f to return a rank-0 value.
+template <class S>
+inline constexpr bool scalar_output = S::rank == 0;
+// 'tfx::inputs_exist<3, 0, 5>': grad<5> of a function of 3 arguments.
+template <std::size_t N, std::size_t... Is>
+inline constexpr bool inputs_exist = ((Is < N) && ...);
+
+// The gradients of y (rank 0) with respect to the symbols Is among syms.
+template <std::size_t... Is, class Y, class... Syms>
+auto gradients_of(const Y& y, const Syms&... syms) {
+    static_assert(scalar_output<typename Y::shape_type>,
+                  "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+    using T = typename Y::value_type;
+    auto acc = backprop<index_list<Is...>>(y, scalar<T>(T(1)), std::tuple{(void(Is), zero_t{})...});
+    const auto sym_tuple = std::tie(syms...);
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        constexpr std::array<std::size_t, sizeof...(Is)> idx{Is...};
+        return std::tuple{finish_adjoint(std::get<idx[K]>(sym_tuple), std::get<K>(std::move(acc)))...};
+    }(std::index_sequence_for<decltype(Is)...>{});
+}
+
+}  // namespace detail
+
+// value_and_grad<I...>(f)(args...) -> (value, gradient w.r.t. arg I...) as references to tensors
+// owned by the returned callable (valid until its next call with the same argument types).
+template <std::size_t... Is, class F>
+auto value_and_grad(F f) {
+    if constexpr (sizeof...(Is) == 0) {
+        return value_and_grad<0>(std::move(f));
+    } else {
+        auto traced = [f = std::move(f)](const auto&... s) {
+            static_assert(detail::inputs_exist<sizeof...(s), Is...>,
+                          "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
+            auto y = f(s...);
+            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Is...>(y, s...));
+        };
+        return function<decltype(traced)>(std::move(traced));
+    }
+}
+
+// grad<I...>(f)(args...) -> the gradient (one index) or a tuple of gradients.
+template <std::size_t... Is, class F>
+auto grad(F f) {
+    if constexpr (sizeof...(Is) == 0) {
+        return grad<0>(std::move(f));
+    } else {
+        auto traced = [f = std::move(f)](const auto&... s) {
+            static_assert(detail::inputs_exist<sizeof...(s), Is...>,
+                          "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
+            auto gs = detail::gradients_of<Is...>(f(s...), s...);
+            if constexpr (sizeof...(Is) == 1)
+                return std::get<0>(std::move(gs));
+            else
+                return gs;
+        };
+        return function<decltype(traced)>(std::move(traced));
+    }
+}
+
+// ---- eager: gradient(expr, vars...) -> (value, d expr / d var...) as new tensors.
+namespace detail {
+
+template <class E, class G, class Out, class Vars>
+void eager_backprop(const E& e, const G& g, Out& out, std::array<bool, std::tuple_size_v<Out>>& seen, const Vars& vars) {
+    if constexpr (is_zero<G>) {
+        return;
+    } else if constexpr (is_leaf<E>::value) {
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (
+                [&] {
+                    auto& o = std::get<K>(out);
+                    using O = std::remove_cvref_t<decltype(o)>;
+                    if constexpr (std::is_same_v<typename O::value_type, typename E::value_type> &&
+                                  std::is_same_v<typename O::shape_type, typename E::shape_type>) {
+                        if (static_cast<const void*>(e.data()) == static_cast<const void*>(std::get<K>(vars).data())) {
+                            auto contribution = reshape_to_shape<typename O::shape_type>(g, e.dims());
+                            if (!seen[K])
+                                o = contribution;
+                            else
+                                o = o + contribution;
+                            seen[K] = true;
+                        }
+                    }
+                }(),
+                ...);
+        }(std::make_index_sequence<std::tuple_size_v<Out>>{});
+    } else if constexpr (is_scalar_node<E>) {
+        return;
+    } else {
+        // Only subtrees that read a requested tensor are visited.
+        bool any = false;
+        std::apply([&](const auto&... v) { ((any = any || references(e, v.data())), ...); }, vars);
+        if (!any) return;
+        auto adj = vjp(e, g);
+        [&]<std::size_t... C>(std::index_sequence<C...>) {
+            (eager_backprop(std::get<C>(e.children()), std::get<C>(adj), out, seen, vars), ...);
+        }(std::make_index_sequence<std::tuple_size_v<decltype(adj)>>{});
+    }
+}
+
+}  // namespace detail
+
+template <expression E, class... V>
+    requires(is_tensor_v<V> && ...)
+auto gradient(const E& e, const V&... vars) {
+    static_assert(detail::scalar_output<typename E::shape_type>,
+                  "tfx: gradient: the expression must be a scalar (rank 0) (shape below)");
+    using T = typename E::value_type;
+    tensor<T> value = e;
+    std::tuple<V...> grads{V(uninitialized, vars.shape())...};  // zeros where nothing reaches (below)
+    if constexpr (sizeof...(V) > 0) {
+        std::array<bool, sizeof...(V)> seen{};
+        detail::eager_backprop(as_node(e), scalar<T>(T(1)), grads, seen, std::tie(vars...));
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            ((seen[K] ? void() : std::get<K>(grads).fill(typename V::value_type(0))), ...);
+        }(std::index_sequence_for<V...>{});
+    }
+    return std::tuple_cat(std::tuple{value}, std::move(grads));
+}
+
+}  // namespace tfx

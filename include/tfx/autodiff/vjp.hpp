@@ -1,0 +1,371 @@
+#pragma once
+// Vector-Jacobian products: for every node, the adjoints of its children as expressions of the
+// node's adjoint g and the forward children. Elementwise rules (vjp_rule<Op>, in the order of the
+// op table in expr/ops.hpp) give adjoints of the node's shape; broadcasting is undone by
+// unbroadcast (a sum over the broadcast axes). No gradient is the type zero_t, which folds away.
+#include <numbers>
+
+#include "../expr/concat.hpp"
+#include "../expr/matmul.hpp"
+#include "../expr/reshape.hpp"
+#include "adjoint_ops.hpp"
+
+namespace tfx {
+
+struct zero_t {};
+template <class T>
+inline constexpr bool is_zero = std::is_same_v<std::remove_cvref_t<T>, zero_t>;
+
+// a + b with zero_t folded away.
+template <class A, class B>
+auto add_adjoint(A&& a, B&& b) {
+    if constexpr (is_zero<A>)
+        return std::forward<B>(b);
+    else if constexpr (is_zero<B>)
+        return std::forward<A>(a);
+    else
+        return std::forward<A>(a) + std::forward<B>(b);
+}
+
+template <class Op>
+struct vjp_rule;
+
+// Constants have no gradient.
+template <class E>
+inline constexpr bool is_scalar_node = false;
+template <class T>
+inline constexpr bool is_scalar_node<scalar<T>> = true;
+
+namespace rules {
+using std::tuple;
+inline constexpr double two_over_sqrt_pi = 1.12837916709551257390;
+inline constexpr double inv_sqrt_2pi = 0.39894228040143267794;
+}  // namespace rules
+
+// ---- arithmetic
+template <>
+struct vjp_rule<ops::add> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X&, const Y&) { return std::tuple{g, g}; }
+};
+template <>
+struct vjp_rule<ops::sub> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X&, const Y&) { return std::tuple{g, -g}; }
+};
+template <>
+struct vjp_rule<ops::mul> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{g * y, g * x}; }
+};
+template <>
+struct vjp_rule<ops::div> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{g / y, -(g * x) / square(y)}; }
+};
+template <>
+struct vjp_rule<ops::neg> {
+    template <class G, class X>
+    static auto apply(const G& g, const X&) { return std::tuple{-g}; }
+};
+// Ties go to the first operand, as TensorFlow's maximum/minimum gradients do.
+template <>
+struct vjp_rule<ops::maximum> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{where(x >= y, g, 0), where(x >= y, 0, g)}; }
+};
+template <>
+struct vjp_rule<ops::minimum> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{where(x <= y, g, 0), where(x <= y, 0, g)}; }
+};
+template <>
+struct vjp_rule<ops::clip> {
+    template <class G, class X, class L, class H>
+    static auto apply(const G& g, const X& x, const L& lo, const H& hi) {
+        return std::tuple{where(x < lo, 0, where(x > hi, 0, g)), where(x < lo, g, 0), where(x > hi, g, 0)};
+    }
+};
+template <>
+struct vjp_rule<ops::square> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * x * 2}; }
+};
+template <>
+struct vjp_rule<ops::abs> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{where(x > 0, g, where(x < 0, -g, 0))}; }
+};
+// ---- comparisons: no gradient
+template <class Op>
+    requires(Op::predicate)
+struct vjp_rule<Op> {
+    template <class G, class X, class Y>
+    static auto apply(const G&, const X&, const Y&) { return std::tuple{zero_t{}, zero_t{}}; }
+};
+template <>
+struct vjp_rule<ops::where> {
+    template <class G, class C, class X, class Y>
+    static auto apply(const G& g, const C& c, const X&, const Y&) { return std::tuple{zero_t{}, where(c, g, 0), where(c, 0, g)}; }
+};
+template <class U>
+struct vjp_rule<ops::cast<U>> {
+    template <class G, class X>
+    static auto apply(const G& g, const X&) {
+        using S = typename X::value_type;
+        if constexpr (std::is_floating_point_v<S> && std::is_floating_point_v<U>)
+            return std::tuple{cast<S>(g)};
+        else
+            return std::tuple{zero_t{}};  // integers and bools have no gradient
+    }
+};
+// ---- floating-point functions
+template <>
+struct vjp_rule<ops::exp> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * exp(x)}; }
+};
+template <>
+struct vjp_rule<ops::log> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g / x}; }
+};
+template <>
+struct vjp_rule<ops::log1p> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g / (x + 1)}; }
+};
+template <>
+struct vjp_rule<ops::expm1> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * exp(x)}; }
+};
+template <>
+struct vjp_rule<ops::sqrt> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * 0.5 / sqrt(x)}; }
+};
+template <>
+struct vjp_rule<ops::rsqrt> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * -0.5 * rsqrt(x) / x}; }
+};
+// d/da a^b = b a^(b-1); d/db a^b = log(a) a^b, taken as 0 where a <= 0 (as TensorFlow does).
+template <>
+struct vjp_rule<ops::pow> {
+    template <class G, class X, class Y>
+    static auto apply(const G& g, const X& a, const Y& b) {
+        return std::tuple{g * b * pow(a, b - 1), g * where(a > 0, log(where(a > 0, a, 1)), 0) * pow(a, b)};
+    }
+};
+template <>
+struct vjp_rule<ops::sin> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * cos(x)}; }
+};
+template <>
+struct vjp_rule<ops::cos> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{-g * sin(x)}; }
+};
+template <>
+struct vjp_rule<ops::tanh> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * (1 - square(tanh(x)))}; }
+};
+template <>
+struct vjp_rule<ops::erf> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * rules::two_over_sqrt_pi * exp(-square(x))}; }
+};
+template <>
+struct vjp_rule<ops::sigmoid> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * sigmoid(x) * (1 - sigmoid(x))}; }
+};
+template <>
+struct vjp_rule<ops::relu> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{where(x > 0, g, 0)}; }
+};
+template <>
+struct vjp_rule<ops::leaky_relu> {
+    template <class G, class X, class A>
+    static auto apply(const G& g, const X& x, const A& alpha) { return std::tuple{where(x > 0, g, g * alpha), zero_t{}}; }
+};
+template <>
+struct vjp_rule<ops::elu> {
+    template <class G, class X, class A>
+    static auto apply(const G& g, const X& x, const A& alpha) { return std::tuple{where(x > 0, g, g * alpha * exp(x)), zero_t{}}; }
+};
+template <>
+struct vjp_rule<ops::gelu> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) {
+        return std::tuple{g * ((erf(x * 0.70710678118654752440) + 1) * 0.5 + x * rules::inv_sqrt_2pi * exp(square(x) * -0.5))};
+    }
+};
+template <>
+struct vjp_rule<ops::softplus> {
+    template <class G, class X>
+    static auto apply(const G& g, const X& x) { return std::tuple{g * sigmoid(x)}; }
+};
+
+// ---- per node type: vjp(node, g) -> tuple of child adjoints (children() order)
+
+namespace detail {
+template <std::size_t I, class Raw, class Args>
+auto map_child_adjoint(Raw& raw, const Args& args) {
+    using R = std::tuple_element_t<I, Raw>;
+    using A = std::tuple_element_t<I, Args>;
+    if constexpr (is_zero<R> || is_scalar_node<A>)
+        return zero_t{};
+    else
+        return unbroadcast(std::move(std::get<I>(raw)), std::get<I>(args));
+}
+template <class Raw, class Args, std::size_t... I>
+auto map_adjoints(Raw& raw, const Args& args, std::index_sequence<I...>) {
+    return std::tuple{map_child_adjoint<I>(raw, args)...};
+}
+}  // namespace detail
+
+template <class Op, class... A, class G>
+auto vjp(const map<Op, A...>& e, const G& g) {
+    auto raw = std::apply([&](const auto&... a) { return vjp_rule<Op>::apply(g, a...); }, e.args);
+    return detail::map_adjoints(raw, e.args, std::index_sequence_for<A...>{});
+}
+
+namespace detail {
+// g reshaped to the keepdims shape of a reduction (when the reduced axes were dropped), then
+// broadcast back to the input's shape.
+template <unsigned Mask, bool Keep, class X, class G>
+auto expand_reduced(const G& g, const X& x) {
+    using KS = shape_of_array<reduced_extents<typename X::shape_type, Mask, true>()>;
+    const auto xd = x.dims();
+    auto kd = reduced_dims<Mask, true>(xd);
+    if constexpr (Keep)
+        return broadcast_to_dims<typename X::shape_type>(g, xd);
+    else
+        return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);
+}
+template <std::size_t R, class X>
+auto transpose_last2(const X& x) {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return permute<(I + 2 < R ? int(I) : (I == R - 2 ? int(R - 1) : int(R - 2)))...>(x);
+    }(std::make_index_sequence<R>{});
+}
+}  // namespace detail
+
+template <class K, unsigned Mask, bool Keep, class X, class G>
+auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
+    using T = typename X::value_type;
+    const X& x = e.x;
+    if constexpr (std::is_same_v<K, kernels::red_sum>) {
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x)};
+    } else if constexpr (std::is_same_v<K, kernels::red_mean>) {
+        const auto xd = x.dims();
+        std::size_t count = 1;
+        for (std::size_t k = 0; k < X::rank; ++k)
+            if ((Mask >> k) & 1u) count *= xd[k];
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) / T(count)};
+    } else if constexpr (std::is_same_v<K, kernels::red_max> || std::is_same_v<K, kernels::red_min>) {
+        // Ties share the gradient equally, as in TensorFlow.
+        const auto xd = x.dims();
+        auto m = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
+        auto hit = cast<T>(x == m);
+        auto count = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, Mask, true, decltype(hit)>(hit), xd);
+        return std::tuple{hit * detail::expand_reduced<Mask, Keep>(g, x) / count};
+    } else if constexpr (std::is_same_v<K, kernels::red_prod>) {
+        const auto xd = x.dims();
+        auto p = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * p / x};
+    } else {  // logsumexp: the softmax over the reduced axes
+        const auto xd = x.dims();
+        auto l = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * exp(x - l)};
+    }
+}
+
+template <bool Max, int Axis, class X, class G>
+auto vjp(const arg_node<Max, Axis, X>&, const G&) {
+    return std::tuple{zero_t{}};
+}
+
+template <bool Log, int Axis, class X, class G>
+auto vjp(const softmax_node<Log, Axis, X>& e, const G& g) {
+    constexpr auto mask = softmax_node<Log, Axis, X>::mask;
+    const auto xd = e.x.dims();
+    if constexpr (Log) {  // g - softmax(x) * sum(g)
+        auto sg = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, mask, true, G>(g), xd);
+        return std::tuple{g - exp(e) * sg};
+    } else {  // y * (g - sum(g * y))
+        auto gy = g * e;
+        auto s = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, mask, true, decltype(gy)>(gy), xd);
+        return std::tuple{e * (g - s)};
+    }
+}
+
+template <class A, class B, class G>
+auto vjp(const matmul_node<A, B>& e, const G& g) {
+    constexpr std::size_t R = matmul_node<A, B>::R;
+    auto ga = matmul(g, detail::transpose_last2<B::rank>(e.b));
+    auto gb = matmul(detail::transpose_last2<A::rank>(e.a), g);
+    (void)R;
+    return std::tuple{unbroadcast(std::move(ga), e.a), unbroadcast(std::move(gb), e.b)};
+}
+
+template <class X, int... P, class G>
+auto vjp(const permute_node<X, P...>&, const G& g) {
+    constexpr std::array<int, sizeof...(P)> p{P...};
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr auto inv = [] {
+            std::array<int, sizeof...(P)> q{};
+            for (std::size_t i = 0; i < sizeof...(P); ++i) q[std::size_t(p[i])] = int(i);
+            return q;
+        }();
+        return std::tuple{permute<inv[I]...>(g)};
+    }(std::make_index_sequence<sizeof...(P)>{});
+}
+
+template <class S, class X, class G>
+auto vjp(const reshape_node<S, X>& e, const G& g) {
+    return std::tuple{reshape_to_shape<typename X::shape_type>(g, e.x.dims())};
+}
+
+template <class S, class X, class G>
+auto vjp(const bcast_node<S, X>& e, const G& g) {
+    return std::tuple{sum_to_node<typename X::shape_type, node_t<const G&>>(as_node(g), e.x.dims())};
+}
+
+template <int Axis, class... X, class G>
+auto vjp(const concat_node<Axis, X...>& e, const G& g) {
+    constexpr std::size_t ax = concat_node<Axis, X...>::ax;
+    std::size_t offset = 0;
+    return std::apply(
+        [&](const auto&... x) {
+            return std::tuple{[&] {
+                const std::size_t len = x.dims()[ax];
+                auto s = slice<Axis>(g, offset, len);
+                offset += len;
+                return s;
+            }()...};
+        },
+        e.xs);
+}
+
+template <int Axis, int BatchDims, class X, class I, class G>
+auto vjp(const gather_node<Axis, BatchDims, X, I>& e, const G& g) {
+    return std::tuple{scatter_add_node<Axis, BatchDims, X, I, node_t<const G&>>(e.x.dims(), e.idx, as_node(g)), zero_t{}};
+}
+
+template <int Axis, index_t Size, class X, class G>
+auto vjp(const slice_node<Axis, Size, X>& e, const G& g) {
+    return std::tuple{pad_node<Axis, typename X::shape_type, node_t<const G&>>(e.x.dims(), e.begin, as_node(g))};
+}
+
+template <class S, class G2, class G>
+auto vjp(const sum_to_node<S, G2>& e, const G& g) {
+    return std::tuple{broadcast_to_dims<typename G2::shape_type>(g, e.g.dims())};
+}
+
+}  // namespace tfx
