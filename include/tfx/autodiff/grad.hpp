@@ -12,6 +12,7 @@
 //   of a requested tensor contributes to its gradient, so a tensor used in several places gets the
 //   sum of its contributions.
 #include "../eval/function.hpp"
+#include "dag.hpp"
 #include "vjp.hpp"
 
 namespace tfx {
@@ -108,6 +109,8 @@ auto finish_adjoint(const A& a, Adj&& adj) {
     using T = typename A::value_type;
     if constexpr (is_zero<Adj>)
         return broadcast_to_dims<typename A::shape_type>(scalar<T>(T(0)), a.dims());
+    else if constexpr (std::is_same_v<typename std::remove_cvref_t<Adj>::shape_type, typename A::shape_type>)
+        return std::forward<Adj>(adj);
     else
         return reshape_to_shape<typename A::shape_type>(std::forward<Adj>(adj), a.dims());
 }
@@ -119,18 +122,95 @@ inline constexpr bool scalar_output = S::rank == 0;
 template <std::size_t N, std::size_t... Is>
 inline constexpr bool inputs_exist = ((Is < N) && ...);
 
+// Reverse mode over the DAG of y: keys in reverse topological order, one adjoint each. A node
+// reached along several edges gets the sum of their contributions, computed once into workspace
+// memory (so the adjoints above it are not copied into every path below it); any other adjoint
+// stays an expression and fuses with its consumers.
+template <class Root, class Is>
+struct reverse_pass;
+template <class Root, std::size_t... Is>
+struct reverse_pass<Root, index_list<Is...>> {
+    using KR = boost::mp11::mp_reverse<dag::keys<Root>>;
+
+    template <class Key, class Edge, class H>
+    static auto contribution(const Root& root, const H& h) {
+        return [&]<class P, std::size_t C>(dag::edge<P, C, Key>*) {
+            constexpr std::size_t at = boost::mp11::mp_find<KR, P>::value;
+            const auto& hp = std::get<at>(h);
+            if constexpr (is_zero<decltype(hp)>)
+                return zero_t{};
+            else
+                return std::get<C>(vjp(dag::node_at<dag::path_of<Root, P>>(root), hp));
+        }(static_cast<Edge*>(nullptr));
+    }
+    template <class Key, class H, class... Edges>
+    static auto sum_in(const Root& root, const H& h, boost::mp11::mp_list<Edges...>*) {
+        if constexpr (sizeof...(Edges) == 0)
+            return zero_t{};
+        else
+            return fold(contribution<Key, Edges>(root, h)...);
+    }
+    template <class A>
+    static auto fold(A&& a) {
+        return std::forward<A>(a);
+    }
+    template <class A, class B, class... R>
+    static auto fold(A&& a, B&& b, R&&... r) {
+        return fold(add_adjoint(std::forward<A>(a), std::forward<B>(b)), std::forward<R>(r)...);
+    }
+
+    template <std::size_t N, class H>
+    static auto adjoint(const Root& root, eval_ctx& ctx, const H& h) {
+        using Key = boost::mp11::mp_at_c<KR, N>;
+        using E = dag::node_of_key<Key>;
+        using T = typename E::value_type;
+        if constexpr (N == 0) {
+            return unit<T>{};
+        } else if constexpr (!reaches<E, Is...>()) {
+            return zero_t{};
+        } else {
+            using In = dag::edges_into<Root, Key>;
+            auto s = sum_in<Key>(root, h, static_cast<In*>(nullptr));
+            if constexpr (boost::mp11::mp_size<In>::value >= 2 && !is_arg_node<E>::value && !is_zero<decltype(s)>) {
+                const auto d = s.dims();
+                T* buf = ctx.ws->template get<T>(dims_size(d));
+                eval_block(s, buf, d, ctx);
+                return view<T, typename E::shape_type>(buf, d);
+            } else {
+                return s;
+            }
+        }
+    }
+
+    template <std::size_t N = 0, class H = std::tuple<>>
+    static auto run(const Root& root, eval_ctx& ctx, H h = {}) {
+        if constexpr (N == boost::mp11::mp_size<KR>::value) {
+            return h;
+        } else {
+            auto a = adjoint<N>(root, ctx, h);
+            return run<N + 1>(root, ctx, std::tuple_cat(std::move(h), std::tuple{std::move(a)}));
+        }
+    }
+};
+
 // The gradients of y (rank 0) with respect to the symbols Is among syms.
 template <std::size_t... Is, class Y, class... Syms>
-auto gradients_of(const Y& y, const Syms&... syms) {
+auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
     static_assert(scalar_output<typename Y::shape_type>,
                   "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
-    using T = typename Y::value_type;
-    auto acc = backprop<index_list<Is...>>(y, scalar<T>(T(1)), std::tuple{(void(Is), zero_t{})...});
+    using KR = typename reverse_pass<Y, index_list<Is...>>::KR;
+    auto h = reverse_pass<Y, index_list<Is...>>::run(y, ctx);
     const auto sym_tuple = std::tie(syms...);
-    return [&]<std::size_t... K>(std::index_sequence<K...>) {
-        constexpr std::array<std::size_t, sizeof...(Is)> idx{Is...};
-        return std::tuple{finish_adjoint(std::get<idx[K]>(sym_tuple), std::get<K>(std::move(acc)))...};
-    }(std::index_sequence_for<decltype(Is)...>{});
+    auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+        const auto& s = std::get<I>(sym_tuple);
+        using S = std::remove_cvref_t<decltype(s)>;
+        constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
+        if constexpr (at == boost::mp11::mp_size<KR>::value)
+            return finish_adjoint(s, zero_t{});
+        else
+            return finish_adjoint(s, std::get<at>(h));
+    };
+    return std::tuple{one(std::integral_constant<std::size_t, Is>{})...};
 }
 
 }  // namespace detail
@@ -142,11 +222,11 @@ auto value_and_grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return value_and_grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)](const auto&... s) {
+        auto traced = [f = std::move(f)](traced_ctx_t, detail::eval_ctx& ctx, const auto&... s) mutable {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto y = f(s...);
-            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Is...>(y, s...));
+            auto y = detail::invoke_traced(f, ctx, s...);
+            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Is...>(ctx, y, s...));
         };
         return function<decltype(traced)>(std::move(traced));
     }
@@ -158,10 +238,10 @@ auto grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)](const auto&... s) {
+        auto traced = [f = std::move(f)](traced_ctx_t, detail::eval_ctx& ctx, const auto&... s) mutable {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto gs = detail::gradients_of<Is...>(f(s...), s...);
+            auto gs = detail::gradients_of<Is...>(ctx, detail::invoke_traced(f, ctx, s...), s...);
             if constexpr (sizeof...(Is) == 1)
                 return std::get<0>(std::move(gs));
             else
@@ -224,7 +304,7 @@ auto gradient(const E& e, const V&... vars) {
     std::tuple<V...> grads{V(uninitialized, vars.shape())...};  // zeros where nothing reaches (below)
     if constexpr (sizeof...(V) > 0) {
         std::array<bool, sizeof...(V)> seen{};
-        detail::eager_backprop(as_node(e), scalar<T>(T(1)), grads, seen, std::tie(vars...));
+        detail::eager_backprop(as_node(e), unit<T>{}, grads, seen, std::tie(vars...));
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             ((seen[K] ? void() : std::get<K>(grads).fill(typename V::value_type(0))), ...);
         }(std::index_sequence_for<V...>{});

@@ -243,7 +243,7 @@ auto expand_reduced(const G& g, const X& x) {
     using KS = shape_of_array<reduced_extents<typename X::shape_type, Mask, true>()>;
     const auto xd = x.dims();
     auto kd = reduced_dims<Mask, true>(xd);
-    if constexpr (Keep)
+    if constexpr (Keep || G::rank == 0)
         return broadcast_to_dims<typename X::shape_type>(g, xd);
     else
         return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);

@@ -129,6 +129,11 @@ struct evaluator<scalar<T>, R> {
     bool flat_ok(const dims_t<R>&) const { return true; }
 };
 
+template <class T, std::size_t R>
+struct evaluator<unit<T>, R> : evaluator<scalar<T>, R> {
+    evaluator(const unit<T>&, eval_ctx& ctx) : evaluator<scalar<T>, R>(scalar<T>(T(1)), ctx) {}
+};
+
 template <class Op>
 struct is_cast : std::false_type {};
 template <class U>

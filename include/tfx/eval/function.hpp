@@ -74,49 +74,72 @@ void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
 
 }  // namespace detail
 
+// A traced callable may take the evaluation context first (after this tag): gradients use it to
+// put the adjoints of shared nodes into workspace memory while the graph is being built.
+struct traced_ctx_t {};
+inline constexpr traced_ctx_t traced_ctx{};
+
+template <class F>
+class function;
+
+template <class F>
+struct is_function : std::false_type {};
+template <class F>
+struct is_function<function<F>> : std::true_type {};
+
+namespace detail {
+// Call f on symbols (or expressions), passing the context when f takes it.
+template <class F, class... X>
+decltype(auto) invoke_traced(F& f, eval_ctx& ctx, const X&... x) {
+    if constexpr (is_function<std::remove_cvref_t<F>>::value)
+        return f.trace(ctx, x...);
+    else if constexpr (std::is_invocable_v<F&, traced_ctx_t, eval_ctx&, const X&...>)
+        return f(traced_ctx, ctx, x...);
+    else
+        return f(x...);
+}
+}  // namespace detail
+
 template <class F>
 class function {
    public:
     explicit function(F f) : f_(std::move(f)) {}
 
+    // Evaluates f on the arguments. Inside another transformation (grad of grad, jvp of grad) the
+    // function is traced instead: trace returns its expression over the outer symbols.
     template <class... A>
     decltype(auto) operator()(const A&... a) {
-        auto e = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return f_(detail::symbol_for<I>(a)...);
-        }(std::index_sequence_for<A...>{});
-        using E = decltype(e);
-        using Out = typename detail::outputs_for<E>::type;
-        auto& p = plan_for<Out, A...>();
-        p.ws.rewind();
-        detail::eval_ctx ctx{nullptr, nullptr, &p.ws, true};
-        if constexpr (is_tensor_v<Out>) {
-            detail::evaluate_output(p.out, e, ctx);
-            return static_cast<const Out&>(p.out);
-        } else {
-            [&]<std::size_t... I>(std::index_sequence<I...>) {
-                (detail::evaluate_output(std::get<I>(p.out), std::get<I>(e), ctx), ...);
-            }(std::make_index_sequence<std::tuple_size_v<E>>{});
-            return std::apply([](const auto&... o) { return std::tie(o...); }, p.out);
-        }
+        return call(std::index_sequence_for<A...>{}, a...);
     }
 
-    // Memory held for intermediates, over all signatures (for tests and diagnostics).
-    std::size_t workspace_allocations() const {
-        std::size_t n = 0;
-        for (const auto& p : plans_) n += p.second->allocations();
-        return n;
+    template <class... X>
+    auto trace(detail::eval_ctx& ctx, const X&... x) {
+        return detail::invoke_traced(f_, ctx, x...);
+    }
+
+    // For tests and diagnostics, over all argument signatures: allocations of intermediate memory,
+    // and kernel results computed and reused (common subexpressions).
+    struct statistics {
+        std::size_t allocations = 0, kernels_computed = 0, kernels_reused = 0;
+    };
+    statistics stats() const {
+        statistics s;
+        for (const auto& p : plans_) {
+            s.allocations += p.second->ws.allocations();
+            s.kernels_computed += p.second->ws.kernels_computed();
+            s.kernels_reused += p.second->ws.kernels_reused();
+        }
+        return s;
     }
 
    private:
     struct plan_base {
         virtual ~plan_base() = default;
-        virtual std::size_t allocations() const = 0;
+        workspace ws;
     };
     template <class Out>
     struct plan : plan_base {
-        workspace ws;
         Out out;
-        std::size_t allocations() const override { return ws.allocations(); }
     };
     template <class Sig>
     static const void* key() {
@@ -131,6 +154,25 @@ class function {
             if (p.first == k) return static_cast<plan<Out>&>(*p.second);
         plans_.emplace_back(k, std::make_unique<plan<Out>>());
         return static_cast<plan<Out>&>(*plans_.back().second);
+    }
+
+    template <std::size_t... I, class... A>
+    decltype(auto) call(std::index_sequence<I...>, const A&... a) {
+        using E = decltype(detail::invoke_traced(f_, std::declval<detail::eval_ctx&>(), detail::symbol_for<I>(a)...));
+        using Out = typename detail::outputs_for<E>::type;
+        auto& p = plan_for<Out, A...>();
+        p.ws.rewind();
+        detail::eval_ctx ctx{nullptr, nullptr, &p.ws, true};
+        auto e = detail::invoke_traced(f_, ctx, detail::symbol_for<I>(a)...);
+        if constexpr (is_tensor_v<Out>) {
+            detail::evaluate_output(p.out, e, ctx);
+            return static_cast<const Out&>(p.out);
+        } else {
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (detail::evaluate_output(std::get<K>(p.out), std::get<K>(e), ctx), ...);
+            }(std::make_index_sequence<std::tuple_size_v<E>>{});
+            return std::apply([](const auto&... o) { return std::tie(o...); }, p.out);
+        }
     }
 
     F f_;

@@ -48,15 +48,22 @@ class workspace {
     // Common subexpressions: a kernel node's result is remembered for the rest of the evaluation
     // (until rewind), and a later node of the same type with the same leaves and values reuses it.
     template <class T, class E>
-    const T* recall(const E& e) const {
+    const T* recall(const E& e) {
         for (const auto& m : memo_)
-            if (m.key == key_of<E>() && same_node(*static_cast<const E*>(m.node), e)) return static_cast<const T*>(m.data);
+            if (m.key == key_of<E>() && same_node(*static_cast<const E*>(m.node), e)) {
+                ++reused_;
+                return static_cast<const T*>(m.data);
+            }
         return nullptr;
     }
     template <class E, class T>
     void remember(const E& e, const T* data) {
         memo_.push_back(memo_entry{key_of<E>(), &e, data});
+        ++computed_;
     }
+    // Kernel results computed and reused since the workspace was made (tests of the CSE).
+    std::size_t kernels_computed() const noexcept { return computed_; }
+    std::size_t kernels_reused() const noexcept { return reused_; }
 
     // How many times memory was allocated (for tests of the no-allocation guarantee).
     std::size_t allocations() const noexcept { return allocations_; }
@@ -81,6 +88,8 @@ class workspace {
     std::vector<memo_entry> memo_;
     std::size_t cursor_ = 0;
     std::size_t allocations_ = 0;
+    std::size_t computed_ = 0;
+    std::size_t reused_ = 0;
 };
 
 }  // namespace tfx

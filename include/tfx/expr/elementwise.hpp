@@ -46,6 +46,14 @@ template <class E>
 struct is_elementwise_node : std::bool_constant<is_leaf<E>::value || is_map<E>::value> {};
 template <class T>
 struct is_elementwise_node<scalar<T>> : std::true_type {};
+template <class T>
+struct is_elementwise_node<unit<T>> : std::true_type {};
+
+// Expressions that are 1 everywhere by construction (unit, or unit broadcast): x * one folds to x.
+template <class E>
+struct is_one : std::false_type {};
+template <class T>
+struct is_one<unit<T>> : std::true_type {};
 
 // A purely elementwise graph: reading it twice recomputes cheap arithmetic, never a kernel.
 template <class E>
@@ -78,7 +86,24 @@ auto binary(A&& a, B&& b) {
     using T = typename common_value<A, B>::type;
     static_assert(broadcastable<Op, operand_shape<A, T>, operand_shape<B, T>>,
                   "tfx: shapes cannot be broadcast together: extents must match or be 1 (shapes below)");
-    return make_map<Op, T>(std::forward<A>(a), std::forward<B>(b));
+    using DA = std::remove_cvref_t<A>;
+    using DB = std::remove_cvref_t<B>;
+    // x * 1 and 1 * x fold to x (broadcast to the product's shape when the 1 was larger).
+    if constexpr (std::is_same_v<Op, ops::mul> && is_one<DA>::value && expression<DB>) {
+        using S = broadcast_shape<operand_shape<A, T>, operand_shape<B, T>>;
+        if constexpr (std::is_same_v<S, typename node_t<B>::shape_type>)
+            return as_node(std::forward<B>(b));
+        else
+            return make_map<Op, T>(std::forward<A>(a), std::forward<B>(b));
+    } else if constexpr (std::is_same_v<Op, ops::mul> && is_one<DB>::value && expression<DA>) {
+        using S = broadcast_shape<operand_shape<A, T>, operand_shape<B, T>>;
+        if constexpr (std::is_same_v<S, typename node_t<A>::shape_type>)
+            return as_node(std::forward<A>(a));
+        else
+            return make_map<Op, T>(std::forward<A>(a), std::forward<B>(b));
+    } else {
+        return make_map<Op, T>(std::forward<A>(a), std::forward<B>(b));
+    }
 }
 
 template <class Op, class A>

@@ -84,6 +84,14 @@ struct view : expr_base<T, S> {
     auto children() const { return std::tuple<>(); }
 };
 
+// The constant 1 known to the compiler (the seed of reverse mode), so that g * x folds to x.
+template <class T>
+struct unit : expr_base<T, shape<>> {
+    static constexpr T value = T(1);
+    dims_t<0> dims() const { return {}; }
+    auto children() const { return std::tuple<>(); }
+};
+
 template <class E>
 struct is_leaf : std::false_type {};
 template <class T, class S>

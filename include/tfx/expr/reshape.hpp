@@ -139,6 +139,8 @@ auto broadcast_to(X&& x, N... n) {
 
 template <class S, class X>
 struct is_elementwise_node<bcast_node<S, X>> : std::true_type {};
+template <class S, class T>
+struct is_one<bcast_node<S, unit<T>>> : std::true_type {};
 
 namespace detail {
 // broadcast_to: the child's evaluator under the larger shape (the broadcast happens in bind).
