@@ -20,3 +20,4 @@
 #include "expr/print.hpp"
 #include "eval/function.hpp"
 #include "autodiff/grad.hpp"
+#include "autodiff/jvp.hpp"

@@ -126,10 +126,10 @@ inline constexpr bool inputs_exist = ((Is < N) && ...);
 // reached along several edges gets the sum of their contributions, computed once into workspace
 // memory (so the adjoints above it are not copied into every path below it); any other adjoint
 // stays an expression and fuses with its consumers.
-template <class Root, class Is>
+template <class Root, class Is, bool Nested>
 struct reverse_pass;
-template <class Root, std::size_t... Is>
-struct reverse_pass<Root, index_list<Is...>> {
+template <class Root, std::size_t... Is, bool Nested>
+struct reverse_pass<Root, index_list<Is...>, Nested> {
     using KR = boost::mp11::mp_reverse<dag::keys<Root>>;
 
     template <class Key, class Edge, class H>
@@ -171,7 +171,7 @@ struct reverse_pass<Root, index_list<Is...>> {
         } else {
             using In = dag::edges_into<Root, Key>;
             auto s = sum_in<Key>(root, h, static_cast<In*>(nullptr));
-            if constexpr (boost::mp11::mp_size<In>::value >= 2 && !is_arg_node<E>::value && !is_zero<decltype(s)>) {
+            if constexpr (!Nested && boost::mp11::mp_size<In>::value >= 2 && !is_arg_node<E>::value && !is_zero<decltype(s)>) {
                 const auto d = s.dims();
                 T* buf = ctx.ws->template get<T>(dims_size(d));
                 eval_block(s, buf, d, ctx);
@@ -194,12 +194,13 @@ struct reverse_pass<Root, index_list<Is...>> {
 };
 
 // The gradients of y (rank 0) with respect to the symbols Is among syms.
-template <std::size_t... Is, class Y, class... Syms>
+template <bool Nested, std::size_t... Is, class Y, class... Syms>
 auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
     static_assert(scalar_output<typename Y::shape_type>,
                   "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
-    using KR = typename reverse_pass<Y, index_list<Is...>>::KR;
-    auto h = reverse_pass<Y, index_list<Is...>>::run(y, ctx);
+    using pass = reverse_pass<Y, index_list<Is...>, Nested>;
+    using KR = typename pass::KR;
+    auto h = pass::run(y, ctx);
     const auto sym_tuple = std::tie(syms...);
     auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         const auto& s = std::get<I>(sym_tuple);
@@ -222,11 +223,11 @@ auto value_and_grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return value_and_grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)](traced_ctx_t, detail::eval_ctx& ctx, const auto&... s) mutable {
+        auto traced = [f = std::move(f)]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) mutable {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto y = detail::invoke_traced(f, ctx, s...);
-            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Is...>(ctx, y, s...));
+            auto y = detail::invoke_traced<true>(f, ctx, s...);
+            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Nested, Is...>(ctx, y, s...));
         };
         return function<decltype(traced)>(std::move(traced));
     }
@@ -238,10 +239,10 @@ auto grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)](traced_ctx_t, detail::eval_ctx& ctx, const auto&... s) mutable {
+        auto traced = [f = std::move(f)]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) mutable {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto gs = detail::gradients_of<Is...>(ctx, detail::invoke_traced(f, ctx, s...), s...);
+            auto gs = detail::gradients_of<Nested, Is...>(ctx, detail::invoke_traced<true>(f, ctx, s...), s...);
             if constexpr (sizeof...(Is) == 1)
                 return std::get<0>(std::move(gs));
             else

@@ -74,10 +74,14 @@ void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
 
 }  // namespace detail
 
-// A traced callable may take the evaluation context first (after this tag): gradients use it to
-// put the adjoints of shared nodes into workspace memory while the graph is being built.
-struct traced_ctx_t {};
-inline constexpr traced_ctx_t traced_ctx{};
+// A traced callable may take a tag and the evaluation context first: gradients use the context to
+// put the adjoints of shared nodes into workspace memory while the graph is being built. Nested is
+// true when the graph being built will itself be differentiated (jvp of grad, grad of grad): its
+// derivative passes must then stay pure expressions.
+template <bool Nested>
+struct traced_tag {
+    static constexpr bool nested = Nested;
+};
 
 template <class F>
 class function;
@@ -88,13 +92,13 @@ template <class F>
 struct is_function<function<F>> : std::true_type {};
 
 namespace detail {
-// Call f on symbols (or expressions), passing the context when f takes it.
-template <class F, class... X>
+// Call f on symbols (or expressions), passing the tag and context when f takes them.
+template <bool Nested = false, class F, class... X>
 decltype(auto) invoke_traced(F& f, eval_ctx& ctx, const X&... x) {
     if constexpr (is_function<std::remove_cvref_t<F>>::value)
-        return f.trace(ctx, x...);
-    else if constexpr (std::is_invocable_v<F&, traced_ctx_t, eval_ctx&, const X&...>)
-        return f(traced_ctx, ctx, x...);
+        return f.template trace<Nested>(ctx, x...);
+    else if constexpr (std::is_invocable_v<F&, traced_tag<Nested>, eval_ctx&, const X&...>)
+        return f(traced_tag<Nested>{}, ctx, x...);
     else
         return f(x...);
 }
@@ -104,6 +108,15 @@ template <class F>
 class function {
    public:
     explicit function(F f) : f_(std::move(f)) {}
+    // A copy has the same f and its own (empty) plans: plans are caches, not state.
+    function(const function& o) : f_(o.f_) {}
+    function(function&&) noexcept = default;
+    function& operator=(const function& o) {
+        f_ = o.f_;
+        plans_.clear();
+        return *this;
+    }
+    function& operator=(function&&) noexcept = default;
 
     // Evaluates f on the arguments. Inside another transformation (grad of grad, jvp of grad) the
     // function is traced instead: trace returns its expression over the outer symbols.
@@ -112,9 +125,9 @@ class function {
         return call(std::index_sequence_for<A...>{}, a...);
     }
 
-    template <class... X>
+    template <bool Nested = false, class... X>
     auto trace(detail::eval_ctx& ctx, const X&... x) {
-        return detail::invoke_traced(f_, ctx, x...);
+        return detail::invoke_traced<Nested>(f_, ctx, x...);
     }
 
     // For tests and diagnostics, over all argument signatures: allocations of intermediate memory,
