@@ -159,13 +159,13 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
         return fold(add_adjoint(std::forward<A>(a), std::forward<B>(b)), std::forward<R>(r)...);
     }
 
-    template <std::size_t N, class H>
-    static auto adjoint(const Root& root, eval_ctx& ctx, const H& h) {
+    template <std::size_t N, class H, class Seed>
+    static auto adjoint(const Root& root, eval_ctx& ctx, const H& h, const Seed& seed) {
         using Key = boost::mp11::mp_at_c<KR, N>;
         using E = dag::node_of_key<Key>;
         using T = typename E::value_type;
         if constexpr (N == 0) {
-            return unit<T>{};
+            return seed;
         } else if constexpr (!reaches<E, Is...>()) {
             return zero_t{};
         } else {
@@ -182,25 +182,23 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
         }
     }
 
-    template <std::size_t N = 0, class H = std::tuple<>>
-    static auto run(const Root& root, eval_ctx& ctx, H h = {}) {
+    template <std::size_t N = 0, class Seed, class H = std::tuple<>>
+    static auto run(const Root& root, eval_ctx& ctx, const Seed& seed, H h = {}) {
         if constexpr (N == boost::mp11::mp_size<KR>::value) {
             return h;
         } else {
-            auto a = adjoint<N>(root, ctx, h);
-            return run<N + 1>(root, ctx, std::tuple_cat(std::move(h), std::tuple{std::move(a)}));
+            auto a = adjoint<N>(root, ctx, h, seed);
+            return run<N + 1>(root, ctx, seed, std::tuple_cat(std::move(h), std::tuple{std::move(a)}));
         }
     }
 };
 
-// The gradients of y (rank 0) with respect to the symbols Is among syms.
-template <bool Nested, std::size_t... Is, class Y, class... Syms>
-auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
-    static_assert(scalar_output<typename Y::shape_type>,
-                  "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+// The cotangents of the symbols Is among syms, for the cotangent seed of y.
+template <bool Nested, std::size_t... Is, class Y, class Seed, class... Syms>
+auto cotangents_of(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... syms) {
     using pass = reverse_pass<Y, index_list<Is...>, Nested>;
     using KR = typename pass::KR;
-    auto h = pass::run(y, ctx);
+    auto h = pass::run(y, ctx, seed);
     const auto sym_tuple = std::tie(syms...);
     auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         const auto& s = std::get<I>(sym_tuple);
@@ -212,6 +210,14 @@ auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
             return finish_adjoint(s, std::get<at>(h));
     };
     return std::tuple{one(std::integral_constant<std::size_t, Is>{})...};
+}
+
+// The gradients of y (rank 0) with respect to the symbols Is among syms.
+template <bool Nested, std::size_t... Is, class Y, class... Syms>
+auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
+    static_assert(scalar_output<typename Y::shape_type>,
+                  "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+    return cotangents_of<Nested, Is...>(ctx, y, unit<typename Y::value_type>{}, syms...);
 }
 
 }  // namespace detail
@@ -250,6 +256,33 @@ auto grad(F f) {
         };
         return function<decltype(traced)>(std::move(traced));
     }
+}
+
+// vjp(f, args...) -> (f(args), pullback): pullback(cotangent) gives the cotangents of all the
+// arguments (a tuple of tensors; integer and bool arguments get zeros). The arguments must outlive
+// the pullback, which reads them.
+template <class F, class... A>
+    requires(is_tensor_v<A> && ...)
+auto vjp(F f, const A&... args) {
+    auto value = [&] {
+        function<F> fn(f);
+        const auto& y = fn(args...);
+        return std::remove_cvref_t<decltype(y)>(y);
+    }();
+    using Y = decltype(value);
+    auto pullback = [f, ptrs = std::tuple{&args...}](const Y& cotangent) {
+        auto traced = [&f]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) {
+            auto all = std::tie(s...);
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                auto y = detail::invoke_traced<true>(f, ctx, std::get<I>(all)...);
+                return detail::cotangents_of<Nested, I...>(ctx, y, std::get<sizeof...(A)>(all), std::get<I>(all)...);
+            }(std::index_sequence_for<A...>{});
+        };
+        function<decltype(traced)> fn(traced);
+        auto r = std::apply([&](const auto*... a) { return fn(*a..., cotangent); }, ptrs);
+        return std::apply([](const auto&... t) { return std::tuple{std::remove_cvref_t<decltype(t)>(t)...}; }, r);
+    };
+    return std::tuple{std::move(value), std::move(pullback)};
 }
 
 // ---- eager: gradient(expr, vars...) -> (value, d expr / d var...) as new tensors.
