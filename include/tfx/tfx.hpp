@@ -21,3 +21,4 @@
 #include "eval/function.hpp"
 #include "autodiff/grad.hpp"
 #include "autodiff/jvp.hpp"
+#include "autodiff/custom_vjp.hpp"
