@@ -68,7 +68,7 @@ inline constexpr bool is_pure_elementwise = [] {
 
 // 'tfx::elementwise_ok<tfx::ops::exp, int>' evaluates to false: the op wants floating point.
 template <class Op, class T>
-inline constexpr bool elementwise_ok = !Op::floating_only || std::is_floating_point_v<T>;
+inline constexpr bool elementwise_ok = !Op::floating_only || std::is_floating_point_v<T> || is_dual<T>::value;
 
 template <class Op, class T, class... X>
 auto make_map(X&&... x) {

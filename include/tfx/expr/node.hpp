@@ -120,8 +120,15 @@ using node_t = decltype(as_node(std::declval<X>()));
 
 // An operand is an expression or a plain number; numbers take the element type of the expression
 // they are combined with (as TensorFlow's weakly typed Python scalars do).
+template <class T>
+struct dual;
 template <class X>
-concept number = std::is_arithmetic_v<std::remove_cvref_t<X>>;
+struct is_dual_number : std::false_type {};
+template <class T>
+struct is_dual_number<dual<T>> : std::true_type {};
+// Numbers: arithmetic values and dual numbers.
+template <class X>
+concept number = std::is_arithmetic_v<std::remove_cvref_t<X>> || is_dual_number<std::remove_cvref_t<X>>::value;
 template <class X>
 concept operand = expression<X> || number<X>;
 

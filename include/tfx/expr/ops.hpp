@@ -5,13 +5,15 @@
 #include <cmath>
 #include <type_traits>
 
+#include "../autodiff/dual.hpp"
 #include "../core/config.hpp"
 
 namespace tfx::ops {
 
 namespace detail {
+// One element (a number or a dual number), as opposed to a SIMD batch.
 template <class X>
-inline constexpr bool is_scalar = std::is_arithmetic_v<X>;
+inline constexpr bool is_scalar = std::is_arithmetic_v<X> || is_dual<X>::value;
 
 template <class C, class X>
 inline X select(const C& c, const X& a, const X& b) {

@@ -40,7 +40,7 @@ class record_writer {
 
     explicit record_writer(std::filesystem::path path, open_mode mode = open_mode::truncate) : path_(std::move(path)) {
         errno = 0;
-        file_.reset(std::fopen(path_.c_str(), mode == open_mode::create_new ? "wbx" : "wb"));
+        file_.reset(std::fopen(path_.string().c_str(), mode == open_mode::create_new ? "wbx" : "wb"));
         if (!file_) fail("cannot create", errno);
         std::setvbuf(file_.get(), nullptr, _IONBF, 0);  // we buffer whole records ourselves
     }
