@@ -94,14 +94,17 @@ using broadcast_shapes = typename broadcast_all<S...>::type;
 
 // Run-time broadcast of two shapes; throws shape_error naming the op and both shapes.
 template <std::size_t RA, std::size_t RB>
-dims_t<(RA > RB ? RA : RB)> broadcast_dims(const char* op, const dims_t<RA>& a, const dims_t<RB>& b) {
+[[noreturn, gnu::cold, gnu::noinline]] void throw_broadcast(const char* op, const dims_t<RA>& a, const dims_t<RB>& b) {
+    throw shape_error(std::string("tfx: ") + op + ": cannot broadcast shapes " + shape_string(a) + " and " +
+                      shape_string(b));
+}
+template <std::size_t RA, std::size_t RB>
+inline dims_t<(RA > RB ? RA : RB)> broadcast_dims(const char* op, const dims_t<RA>& a, const dims_t<RB>& b) {
     constexpr std::size_t R = RA > RB ? RA : RB;
     dims_t<R> r{};
     for (std::size_t i = 0; i < R; ++i) {
         std::size_t ea = i < RA ? a[RA - 1 - i] : 1, eb = i < RB ? b[RB - 1 - i] : 1;
-        if (ea != eb && ea != 1 && eb != 1)
-            throw shape_error(std::string("tfx: ") + op + ": cannot broadcast shapes " + shape_string(a) +
-                              " and " + shape_string(b));
+        if (ea != eb && ea != 1 && eb != 1) throw_broadcast(op, a, b);
         r[R - 1 - i] = ea == 1 ? eb : ea;
     }
     return r;

@@ -194,7 +194,8 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     // ---- access
     dims_t<rank> shape() const {
         dims_t<rank> d{};
-        if constexpr (rank > 0) std::copy(data_.shape().begin(), data_.shape().end(), d.begin());
+        const auto& s = data_.shape();
+        for (std::size_t k = 0; k < rank; ++k) d[k] = s[k];
         return d;
     }
     std::size_t size() const { return data_.size(); }

@@ -95,7 +95,11 @@ struct strided_eval {
         else if constexpr (LR != R || BInner)
             return false;
         else
-            return dims == out;
+        {
+            for (std::size_t k = 0; k < LR; ++k)
+                if (dims[k] != out[k]) return false;
+            return true;
+        }
     }
 };
 
@@ -139,6 +143,13 @@ struct is_cast : std::false_type {};
 template <class U>
 struct is_cast<ops::cast<U>> : std::true_type {};
 
+template <class E, std::size_t R>
+struct make_evaluator {
+    const E& e;
+    eval_ctx& ctx;
+    operator evaluator<E, R>() const { return evaluator<E, R>(e, ctx); }
+};
+
 template <class Op, class... A, std::size_t R>
 struct evaluator<map<Op, A...>, R> {
     using node = map<Op, A...>;
@@ -149,7 +160,7 @@ struct evaluator<map<Op, A...>, R> {
     evaluator(const node& e, eval_ctx& ctx) : evaluator(e, ctx, std::index_sequence_for<A...>{}) {}
     template <std::size_t... I>
     evaluator(const node& e, eval_ctx& ctx, std::index_sequence<I...>)
-        : ch(evaluator<A, R>(std::get<I>(e.args), ctx)...), dims(fold(std::get<I>(ch).dims...)) {}
+        : ch(make_evaluator<A, R>{std::get<I>(e.args), ctx}...), dims(fold(std::get<I>(ch).dims...)) {}
 
     // Lane type U: the node yields batch<U> (or batch_bool<U> for a comparison of U values).
     template <class U>

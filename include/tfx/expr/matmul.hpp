@@ -241,6 +241,9 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                 using MM = std::remove_cvref_t<decltype(mm)>;
                 if constexpr (MM::rank == 2 && std::is_same_v<typename MM::value_type, T>) {
                     if (mm.dims() != d) return;  // the product is broadcast: not one block per block
+                    // Under a tfx::function the product is kept for the rest of the call (a gradient
+                    // reads it again); the epilogue would overwrite it, so it is not fused there.
+                    if (outer.persistent) return;
                     // The GEMM stores into out before the epilogue reads the other operands.
                     if (references(x, out)) return;
                     eval_ctx ctx{&mm, out, outer.ws, outer.persistent};
