@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The build and test dependencies (python3 for the test tools); benchmarks are not built here.
-scripts/install-deps.sh python3
+scripts/install-deps.sh python3 python3-numpy python3-protobuf protobuf-compiler
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTFX_BUILD_BENCH=OFF
 cmake --build build -j2
