@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "../expr/print.hpp"
 #include "assign.hpp"
 #include "workspace.hpp"
 
@@ -128,6 +129,21 @@ class function {
     template <bool Nested = false, class... X>
     auto trace(detail::eval_ctx& ctx, const X&... x) {
         return detail::invoke_traced<Nested>(f_, ctx, x...);
+    }
+
+    // The graph f builds for these arguments, as to_string prints it (one tree per output). For
+    // grad and value_and_grad this is the gradient graph; nothing is evaluated.
+    template <class... A>
+    std::string graph(const A&... a) {
+        workspace ws;
+        detail::eval_ctx ctx{nullptr, nullptr, &ws, true};
+        auto e = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return detail::invoke_traced<true>(f_, ctx, detail::symbol_for<I>(a)...);
+        }(std::index_sequence_for<A...>{});
+        if constexpr (expression<decltype(e)>)
+            return to_string(e);
+        else
+            return std::apply([](const auto&... o) { return (std::string() + ... + to_string(o)); }, e);
     }
 
     // For tests and diagnostics, over all argument signatures: allocations of intermediate memory,

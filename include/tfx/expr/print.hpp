@@ -26,8 +26,12 @@ template <class E>
 std::string node_label(const E& e) {
     using T = typename E::value_type;
     std::string desc;
-    if constexpr (is_leaf<E>::value)
+    if constexpr (requires { E::index; } && is_leaf<E>::value)
+        desc = "arg " + std::to_string(E::index);
+    else if constexpr (is_leaf<E>::value)
         desc = "tensor";
+    else if constexpr (requires { E::value; } && !requires { e.children(); })
+        desc = "1";
     else if constexpr (requires { E::name; })
         desc = E::name;
     else if constexpr (is_map<E>::value)
