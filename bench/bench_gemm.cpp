@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <random>
 #include <vector>
@@ -33,17 +34,22 @@ void set_gflops(benchmark::State& state, double m, double n, double k) {
         benchmark::Counter(2.0 * m * n * k * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// One implementation of C (m x n) = A (m x k) * B (k x n), all row-major, timed for the given sizes.
+// One implementation of C (m x n) = A (m x k) * B (k x n), C row-major. A is stored row-major, or
+// (ta) as its k x m transpose; B row-major, or (tb) as its n x k transpose.
 enum class impl { tfx, openblas, eigen };
 
 template <impl I>
-void sgemm(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n) {
+void sgemm(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n, bool ta = false,
+           bool tb = false) {
     const auto av = random_floats(m * k, 1), bv = random_floats(k * n, 2);
     std::vector<float> cv(m * n);
     if constexpr (I == impl::tfx) {
+        const auto a = ta ? tfx::kernels::matrix_ref<float>{av.data(), 1, std::ptrdiff_t(m)}
+                          : tfx::kernels::matrix_ref<float>{av.data(), std::ptrdiff_t(k), 1};
+        const auto b = tb ? tfx::kernels::matrix_ref<float>{bv.data(), 1, std::ptrdiff_t(k)}
+                          : tfx::kernels::matrix_ref<float>{bv.data(), std::ptrdiff_t(n), 1};
         for (auto _ : state) {
-            tfx::kernels::gemm<float>(m, n, k, {av.data(), std::ptrdiff_t(k), 1},
-                                      {bv.data(), std::ptrdiff_t(n), 1}, cv.data(), n);
+            tfx::kernels::gemm<float>(m, n, k, a, b, cv.data(), n);
             benchmark::DoNotOptimize(cv.data());
             benchmark::ClobberMemory();
         }
@@ -52,8 +58,9 @@ void sgemm(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n)
     if constexpr (I == impl::openblas) {
         openblas_set_num_threads(1);
         for (auto _ : state) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), 1.0f,
-                        av.data(), int(k), bv.data(), int(n), 0.0f, cv.data(), int(n));
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        int(m), int(n), int(k), 1.0f, av.data(), int(ta ? m : k), bv.data(),
+                        int(tb ? k : n), 0.0f, cv.data(), int(n));
             benchmark::DoNotOptimize(cv.data());
             benchmark::ClobberMemory();
         }
@@ -63,20 +70,27 @@ void sgemm(benchmark::State& state, std::size_t m, std::size_t k, std::size_t n)
     if constexpr (I == impl::eigen) {
         using mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
         Eigen::setNbThreads(1);
-        const mat a = Eigen::Map<const mat>(av.data(), Eigen::Index(m), Eigen::Index(k));
-        const mat b = Eigen::Map<const mat>(bv.data(), Eigen::Index(k), Eigen::Index(n));
-        mat c(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(n));
-        for (auto _ : state) {
-            c.noalias() = a * b;
-            benchmark::DoNotOptimize(c.data());
-            benchmark::ClobberMemory();
-        }
+        const auto rows = [](std::size_t r) { return static_cast<Eigen::Index>(r); };
+        const mat a = Eigen::Map<const mat>(av.data(), rows(ta ? k : m), rows(ta ? m : k));
+        const mat b = Eigen::Map<const mat>(bv.data(), rows(tb ? n : k), rows(tb ? k : n));
+        mat c(rows(m), rows(n));
+        auto run = [&](const auto& x, const auto& y) {
+            for (auto _ : state) {
+                c.noalias() = x * y;
+                benchmark::DoNotOptimize(c.data());
+                benchmark::ClobberMemory();
+            }
+        };
+        if (ta && tb) run(a.transpose(), b.transpose());
+        else if (ta) run(a.transpose(), b);
+        else if (tb) run(a, b.transpose());
+        else run(a, b);
     }
 #endif
     set_gflops(state, double(m), double(n), double(k));
 }
 
-// Square N x N, and the MLP shapes of BENCHMARKS.md as m, k, n.
+// Square N x N, and the MLP shapes of BENCHMARKS.md as m, k, n, layout (0: A*B, 1: A^T*B, 2: A*B^T).
 template <impl I>
 void square(benchmark::State& state) {
     const auto n = std::size_t(state.range(0));
@@ -84,15 +98,18 @@ void square(benchmark::State& state) {
 }
 template <impl I>
 void mlp(benchmark::State& state) {
-    sgemm<I>(state, std::size_t(state.range(0)), std::size_t(state.range(1)), std::size_t(state.range(2)));
+    const auto r = [&](int i) { return std::size_t(state.range(i)); };
+    sgemm<I>(state, r(0), r(1), r(2), state.range(3) == 1, state.range(3) == 2);
 }
 
 void square_sizes(benchmark::internal::Benchmark* b) {
     for (int n : {256, 512, 1024}) b->Arg(n);
 }
-// x[32,64] * W[64,128], x[256,64] * W[64,512], and the 10-wide output layer.
+// Forward x[32,64] * W1[64,128], h[32,128] * W2[128,10], x[256,64] * W[64,512]; backward
+// dW1 = x^T * dh, dh = dy * W2^T, dW2 = h^T * dy.
 void mlp_sizes(benchmark::internal::Benchmark* b) {
-    b->Args({32, 64, 128})->Args({256, 64, 512})->Args({32, 128, 10});
+    b->Args({32, 64, 128, 0})->Args({32, 128, 10, 0})->Args({256, 64, 512, 0});
+    b->Args({64, 32, 128, 1})->Args({32, 10, 128, 2})->Args({128, 32, 10, 1});
 }
 
 BENCHMARK_TEMPLATE(square, impl::tfx)->Name("tfx_sgemm")->Apply(square_sizes);
@@ -112,13 +129,15 @@ BENCHMARK_TEMPLATE(mlp, impl::eigen)->Name("eigen_mlp")->Apply(mlp_sizes);
 // and store C, so no peer can hoist or drop the product.
 template <std::size_t N>
 void tfx_small(benchmark::State& state) {
-    auto a = random_floats(N * N, 3), b = random_floats(N * N, 4);
-    alignas(64) float c[N * N];
-    benchmark::DoNotOptimize(a.data());
-    benchmark::DoNotOptimize(b.data());
+    const auto av = random_floats(N * N, 3), bv = random_floats(N * N, 4);
+    alignas(64) float a[N * N], b[N * N], c[N * N];
+    std::copy(av.begin(), av.end(), a);
+    std::copy(bv.begin(), bv.end(), b);
+    benchmark::DoNotOptimize(+a);
+    benchmark::DoNotOptimize(+b);
     benchmark::DoNotOptimize(+c);
     for (auto _ : state) {
-        tfx::kernels::gemm_small<float, N, N, N>(a.data(), b.data(), c);
+        tfx::kernels::gemm_small<float, N, N, N>(a, b, c);
         benchmark::ClobberMemory();
     }
     set_gflops(state, N, N, N);
@@ -145,12 +164,16 @@ void eigen_fixed(benchmark::State& state) {
 template <std::size_t N>
 void openblas_small(benchmark::State& state) {
     openblas_set_num_threads(1);
-    auto a = random_floats(N * N, 3), b = random_floats(N * N, 4);
-    alignas(64) float c[N * N];
+    const auto av = random_floats(N * N, 3), bv = random_floats(N * N, 4);
+    alignas(64) float a[N * N], b[N * N], c[N * N];
+    std::copy(av.begin(), av.end(), a);
+    std::copy(bv.begin(), bv.end(), b);
+    benchmark::DoNotOptimize(+a);
+    benchmark::DoNotOptimize(+b);
     benchmark::DoNotOptimize(+c);
     for (auto _ : state) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(N), int(N), int(N), 1.0f, a.data(),
-                    int(N), b.data(), int(N), 0.0f, c, int(N));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(N), int(N), int(N), 1.0f, a, int(N), b,
+                    int(N), 0.0f, c, int(N));
         benchmark::ClobberMemory();
     }
     set_gflops(state, N, N, N);
@@ -182,12 +205,18 @@ using tfx_bench::show;
     show("sgemm 256 vs Eigen", "tfx_sgemm/256", "eigen_sgemm/256", higher_is_better),
     show("sgemm 512 vs Eigen", "tfx_sgemm/512", "eigen_sgemm/512", higher_is_better),
     show("sgemm 1024 vs Eigen", "tfx_sgemm/1024", "eigen_sgemm/1024", higher_is_better),
-    show("MLP 32x64 * 64x128 vs OpenBLAS", "tfx_mlp/32/64/128", "openblas_mlp/32/64/128", higher_is_better),
-    show("MLP 32x64 * 64x128 vs Eigen", "tfx_mlp/32/64/128", "eigen_mlp/32/64/128", higher_is_better),
-    show("MLP 256x64 * 64x512 vs OpenBLAS", "tfx_mlp/256/64/512", "openblas_mlp/256/64/512", higher_is_better),
-    show("MLP 256x64 * 64x512 vs Eigen", "tfx_mlp/256/64/512", "eigen_mlp/256/64/512", higher_is_better),
-    show("MLP 32x128 * 128x10 vs OpenBLAS", "tfx_mlp/32/128/10", "openblas_mlp/32/128/10", higher_is_better),
-    show("MLP 32x128 * 128x10 vs Eigen", "tfx_mlp/32/128/10", "eigen_mlp/32/128/10", higher_is_better),
+    show("MLP x[32,64] * W1[64,128] vs OpenBLAS", "tfx_mlp/32/64/128/0", "openblas_mlp/32/64/128/0", higher_is_better),
+    show("MLP x[32,64] * W1[64,128] vs Eigen", "tfx_mlp/32/64/128/0", "eigen_mlp/32/64/128/0", higher_is_better),
+    show("MLP h[32,128] * W2[128,10] vs OpenBLAS", "tfx_mlp/32/128/10/0", "openblas_mlp/32/128/10/0", higher_is_better),
+    show("MLP h[32,128] * W2[128,10] vs Eigen", "tfx_mlp/32/128/10/0", "eigen_mlp/32/128/10/0", higher_is_better),
+    show("MLP x[256,64] * W[64,512] vs OpenBLAS", "tfx_mlp/256/64/512/0", "openblas_mlp/256/64/512/0", higher_is_better),
+    show("MLP x[256,64] * W[64,512] vs Eigen", "tfx_mlp/256/64/512/0", "eigen_mlp/256/64/512/0", higher_is_better),
+    show("MLP dW1 = x^T * dh vs OpenBLAS", "tfx_mlp/64/32/128/1", "openblas_mlp/64/32/128/1", higher_is_better),
+    show("MLP dW1 = x^T * dh vs Eigen", "tfx_mlp/64/32/128/1", "eigen_mlp/64/32/128/1", higher_is_better),
+    show("MLP dh = dy * W2^T vs OpenBLAS", "tfx_mlp/32/10/128/2", "openblas_mlp/32/10/128/2", higher_is_better),
+    show("MLP dh = dy * W2^T vs Eigen", "tfx_mlp/32/10/128/2", "eigen_mlp/32/10/128/2", higher_is_better),
+    show("MLP dW2 = h^T * dy vs OpenBLAS", "tfx_mlp/128/32/10/1", "openblas_mlp/128/32/10/1", higher_is_better),
+    show("MLP dW2 = h^T * dy vs Eigen", "tfx_mlp/128/32/10/1", "eigen_mlp/128/32/10/1", higher_is_better),
     show("small static 4 vs Eigen fixed", "tfx_small/4", "eigen_fixed/4", higher_is_better),
     compare("small static 8 vs Eigen fixed", "tfx_small/8", "eigen_fixed/8", 2.0, higher_is_better),
     show("small static 16 vs Eigen fixed", "tfx_small/16", "eigen_fixed/16", higher_is_better),

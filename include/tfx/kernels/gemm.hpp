@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -32,8 +33,8 @@ struct no_epilogue {
 
 namespace detail {
 
-// Calls f(integral_constant<0>) ... f(integral_constant<N-1>): a compile-time loop, so that
-// accumulator arrays are only ever indexed by constants and stay in registers.
+// Calls f(integral_constant<0>) ... f(integral_constant<N-1>): a compile-time loop, for dispatch on
+// a runtime count to a template and for indices that must be constants (registers, not memory).
 template <class F, std::size_t... I>
 [[gnu::always_inline]] inline void unroll_impl(F&& f, std::index_sequence<I...>) {
     (f(std::integral_constant<std::size_t, I>{}), ...);
@@ -46,8 +47,9 @@ template <std::size_t N, class F>
 // ---------------------------------------------------------------------------------------------
 // Register blocking, the only part that depends on the SIMD width. Each k step broadcasts MR values
 // of A against NV batches of a B row: MR*NV accumulators + NV B batches + 1 broadcast must fit the
-// register file (32 vector registers with AVX-512, 16 with AVX2/SSE/NEON). With AVX-512, 6x4 beat
-// 14x2, 12x2 and 8x3 (fewest loads per FMA: 10 per 24) and pads MLP shapes (m = 32, n = 128) least.
+// register file (32 vector registers with AVX-512, 16 with AVX2/SSE/NEON). With AVX-512 on Zen 4,
+// 6x4 measured ahead of 14x2, 12x2 and 8x3 (fewest loads per FMA: 10 per 24) and pads the MLP
+// shapes (m = 32, n = 128) least.
 template <class T>
 struct register_block {
     static constexpr std::size_t width = simd<T>::size;
@@ -96,17 +98,21 @@ struct block_sizes {
     std::size_t kc, mc, nc;
 };
 
-// Block sizes from the cache sizes, after the BLIS analytic model (Low et al., TOMS 2016) with one
-// measured change: the model puts the KCxNR micro-panel of B in L1, which gives KC ~ 112 for a 6x4
-// AVX-512 kernel; but that kernel needs only 4 B loads per 24 FMAs, which the L2 sustains, while a
-// small KC costs k/KC read-modify-write passes over C (n = 2048: 92 GFLOPS at KC = 112, 106 at
-// 512). So the B micro-panel gets one L2 way, the MCxKC block of A the other ways but one (left
-// for C and streaming), and the KCxNC block of B half of the shared L3.
+// Block sizes from the cache sizes, after the BLIS analytic model (Low et al., TOMS 2016), with one
+// measured change. The model keeps the KCxNR micro-panel of B in L1 next to the MRxKC micro-panel
+// of A, which gives KC ~ 170 for the 6x4 AVX-512 kernel; but that kernel needs only 4 B loads per
+// 24 FMAs, which the L2 sustains, while a small KC costs k/KC read-modify-write passes over C
+// (n = 2048: 92 GFLOPS at KC = 112, 106 at 512). So KC is the larger of the L1 bound and one L2
+// way for the B micro-panel; the MCxKC block of A takes the other L2 ways but one (left for C and
+// streaming), and the KCxNC block of B half of the shared L3.
 template <class T, std::size_t MR, std::size_t NR>
 inline block_sizes analytic_blocks(const cache_info& c) noexcept {
+    const std::size_t way1 = c.l1 / c.l1_ways;
+    const auto ways_a1 = std::size_t(double(c.l1_ways - 1) / (1.0 + double(NR) / double(MR)));
+    const std::size_t kc_l1 = std::max<std::size_t>(ways_a1, 1) * way1 / (MR * sizeof(T));
     const std::size_t way2 = c.l2 / c.l2_ways;
-    std::size_t kc = way2 / (NR * sizeof(T));
-    kc = std::clamp<std::size_t>(kc & ~std::size_t(7), 128, 1024);
+    const std::size_t kc_l2 = way2 / (NR * sizeof(T));
+    const std::size_t kc = std::clamp<std::size_t>(std::max(kc_l1, kc_l2) & ~std::size_t(7), 128, 1024);
 
     const std::size_t ways_b = (kc * NR * sizeof(T) + way2 - 1) / way2;
     const std::size_t ways_a = c.l2_ways > ways_b + 2 ? c.l2_ways - ways_b - 1 : 1;
@@ -225,6 +231,50 @@ inline void pack_a(std::size_t mc, std::size_t kc, const T* a, std::ptrdiff_t rs
     }
 }
 
+// In-register transpose of W batches of W values, by log2(W) butterfly stages: at distance H,
+// rows i and i + H exchange the upper H-halves of the lower H-halves of each 2H group of lanes
+// (a swizzle and a select each way). Packing a column-major B this way costs a few shuffles per
+// batch instead of one store per value.
+template <std::size_t H>
+struct lanes_from_below {
+    static constexpr std::size_t get(std::size_t i, std::size_t) { return i & H ? i - H : i; }
+};
+template <std::size_t H>
+struct lanes_from_above {
+    static constexpr std::size_t get(std::size_t i, std::size_t) { return i & H ? i : i + H; }
+};
+template <std::size_t H>
+struct lower_lanes {
+    static constexpr bool get(std::size_t i, std::size_t) { return !(i & H); }
+};
+
+// (GCC 12 flags its own _mm512_undefined_ps() inside the permute intrinsic as uninitialized.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+template <class T, std::size_t H = simd<T>::size / 2>
+inline void transpose(simd<T>* r) noexcept {
+    if constexpr (H >= 1) {
+        using V = simd<T>;
+        using U = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>, typename V::arch_type>;
+        constexpr auto below = xsimd::make_batch_constant<U, lanes_from_below<H>>();
+        constexpr auto above = xsimd::make_batch_constant<U, lanes_from_above<H>>();
+        constexpr auto lower = xsimd::make_batch_bool_constant<V, lower_lanes<H>>();
+        for (std::size_t i = 0; i < V::size; ++i) {
+            if (i & H) continue;
+            const V x = r[i], y = r[i + H];
+            r[i] = xsimd::select(lower, x, xsimd::swizzle(y, below));
+            r[i + H] = xsimd::select(lower, xsimd::swizzle(x, above), y);
+        }
+        transpose<T, H / 2>(r);
+    }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 // Packs the kc x nc block of B into panels of NR columns: for each p, the NR values of row p
 // contiguously. The last panel is only as wide as its columns rounded up to whole batches (W),
 // zero-padded, so a narrow edge runs a narrower kernel and multiplies no extra zeros.
@@ -246,13 +296,26 @@ inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs
                 copy_short(d, src + std::ptrdiff_t(p) * rs, cols);
             }
         } else {
-            // Column-major B: walk each column contiguously in the source.
+            // Column-major B (x * W^T): W x W blocks are transposed in registers; the rest, and
+            // other strides, walk each column contiguously in the source.
+            const std::size_t jv = rs == 1 ? cols / W * W : 0;  // columns in whole blocks
+            const std::size_t pv = kc / W * W;
+            for (std::size_t j = 0; j < jv; j += W) {
+                for (std::size_t p = 0; p < pv; p += W) {
+                    simd<T> r[W];
+                    for (std::size_t q = 0; q < W; ++q) {
+                        r[q] = simd<T>::load_unaligned(src + std::ptrdiff_t(j + q) * cs + std::ptrdiff_t(p));
+                    }
+                    transpose(r);
+                    for (std::size_t q = 0; q < W; ++q) r[q].store_aligned(dst + (p + q) * width + j);
+                }
+            }
             for (std::size_t j = 0; j < cols; ++j) {
                 const T* s = src + std::ptrdiff_t(j) * cs;
-                for (std::size_t p = 0; p < kc; ++p) dst[p * width + j] = s[std::ptrdiff_t(p) * rs];
+                for (std::size_t p = j < jv ? pv : 0; p < kc; ++p) dst[p * width + j] = s[std::ptrdiff_t(p) * rs];
             }
             for (std::size_t p = 0; p < kc && cols < width; ++p) {
-                for (std::size_t j = cols; j < width; ++j) dst[p * width + j] = T(0);
+                for (std::size_t q = cols; q < width; ++q) dst[p * width + q] = T(0);
             }
         }
         dst += width * kc;
@@ -438,9 +501,13 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
 
 }  // namespace detail
 
-// C (m x n, row-major, leading dimension ldc >= n) = A (m x k) * B (k x n). Overwrites C.
-// epi(i0, j0, rows, cols) is called once per block of C as soon as that block is final, so
-// bias/activation can be applied while the block is in cache; the calls cover C exactly once.
+// C (m x n, row-major, leading dimension ldc >= n) = A (m x k) * B (k x n). Overwrites C, which
+// must not overlap A or B. epi(i0, j0, rows, cols) is called once per block of C as soon as that
+// block is final (in the last k pass, right after the micro-kernel stored it, while it is in L1),
+// so bias and activation are fused into the store; the calls cover C exactly once. The epilogue
+// must not itself call gemm (the packing buffers of this thread are in use). Single-threaded: the
+// products tfx is built for (MLP layers) are too small to pay for a thread fork; the buffers are
+// thread_local, so callers may run several gemms in parallel.
 template <class T, class Epi = no_epilogue>
 void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
           std::size_t ldc, Epi&& epi = Epi{}) {
