@@ -1,0 +1,141 @@
+// After the first call with given shapes, value_and_grad and tfx::function make no heap allocation.
+// This TU replaces the global operator new and delete with versions that count calls (for the whole
+// test executable: they only count, atomically, and allocate as the default ones do). tfx's own
+// memory (workspace slots: std::aligned_alloc; tensor storage: xsimd's aligned allocator) does not
+// go through operator new, so the tests also check the workspace's allocation count and that the
+// output tensors keep their storage.
+#include "test_autodiff_check.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+
+std::atomic<std::size_t> news{0};
+
+void* counted_alloc(std::size_t n, std::size_t align) {
+    news.fetch_add(1, std::memory_order_relaxed);
+    if (n == 0) n = 1;
+    if (align <= alignof(std::max_align_t)) return std::malloc(n);
+    return std::aligned_alloc(align, (n + align - 1) / align * align);
+}
+void* counted_or_throw(std::size_t n, std::size_t align) {
+    if (void* p = counted_alloc(n, align)) return p;
+    throw std::bad_alloc();
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_or_throw(n, 0); }
+void* operator new[](std::size_t n) { return counted_or_throw(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace {
+
+using tfx::dyn;
+using tfx::tensor;
+
+// 64 -> 128 -> 10, softmax cross-entropy from the logits.
+auto mlp_loss = [](auto W1, auto b1, auto W2, auto b2, auto x, auto y) {
+    auto logits = matmul(relu(matmul(x, W1) + b1), W2) + b2;
+    return mean(logsumexp<1>(logits) - gather<1, 1>(logits, y));
+};
+
+struct mlp {
+    tfx::random::generator gen{2024};
+    tensor<float, 64, 128> W1 = tfx::random::uniform<float, 64, 128>(gen, -0.2, 0.2);
+    tensor<float, 128> b1 = tfx::random::uniform<float, 128>(gen, -0.1, 0.1);
+    tensor<float, 128, 10> W2 = tfx::random::uniform<float, 128, 10>(gen, -0.2, 0.2);
+    tensor<float, 10> b2 = tfx::random::uniform<float, 10>(gen, -0.1, 0.1);
+};
+
+template <class X, class Y>
+void fill_batch(X& x, Y& y, tfx::random::generator& gen) {
+    for (auto& v : x) v = float(gen.uniform01() * 2 - 1);
+    for (auto& v : y) v = std::int64_t(gen.below(10));
+}
+
+// Calls 2..10 of call(): how many operator new calls they made.
+template <class Call>
+std::size_t news_in_calls_2_to_10(Call&& call) {
+    call();
+    const std::size_t before = news.load();
+    for (int i = 2; i <= 10; ++i) call();
+    return news.load() - before;
+}
+
+template <class X, class Y>
+void check_mlp_steady_state(const X& x, const Y& y) {
+    mlp m;
+    auto vg = tfx::value_and_grad<0, 1, 2, 3>(mlp_loss);
+    const std::size_t at_start = news.load();
+    const auto& out = vg(m.W1, m.b1, m.W2, m.b2, x, y);
+    CHECK(news.load() > at_start);  // the first call plans (and the counter is live)
+    const std::size_t ws_allocations = vg.stats().allocations;
+    const void* const data[] = {std::get<0>(out).data(), std::get<1>(out).data(), std::get<2>(out).data(),
+                                std::get<3>(out).data(), std::get<4>(out).data()};
+    const std::size_t n = news_in_calls_2_to_10([&] { vg(m.W1, m.b1, m.W2, m.b2, x, y); });
+    CHECK(n == 0);
+    CHECK(vg.stats().allocations == ws_allocations);
+    const auto& again = vg(m.W1, m.b1, m.W2, m.b2, x, y);
+    CHECK(std::get<0>(again).data() == data[0]);
+    CHECK(std::get<1>(again).data() == data[1]);
+    CHECK(std::get<2>(again).data() == data[2]);
+    CHECK(std::get<3>(again).data() == data[3]);
+    CHECK(std::get<4>(again).data() == data[4]);
+
+    // The value is the function's, and tfx::function alone is as quiet.
+    auto f = tfx::function(mlp_loss);
+    const float value = f(m.W1, m.b1, m.W2, m.b2, x, y)();
+    CHECK(std::get<0>(again)() == value);
+    const std::size_t f_allocations = f.stats().allocations;
+    CHECK(news_in_calls_2_to_10([&] { f(m.W1, m.b1, m.W2, m.b2, x, y); }) == 0);
+    CHECK(f.stats().allocations == f_allocations);
+}
+
+}  // namespace
+
+TEST_CASE("value_and_grad of an MLP loss allocates nothing after the first call (dynamic batch)", "[autodiff]") {
+    tfx::random::generator gen{7};
+    tensor<float, dyn, 64> x(32);
+    tensor<std::int64_t, dyn> y(32);
+    fill_batch(x, y, gen);
+    check_mlp_steady_state(x, y);
+
+    // The workspace count does see allocation: a larger batch makes its slots grow.
+    mlp m;
+    auto vg = tfx::value_and_grad<0, 1, 2, 3>(mlp_loss);
+    vg(m.W1, m.b1, m.W2, m.b2, x, y);
+    const std::size_t before = vg.stats().allocations;
+    tensor<float, dyn, 64> x2(96);
+    tensor<std::int64_t, dyn> y2(96);
+    fill_batch(x2, y2, gen);
+    vg(m.W1, m.b1, m.W2, m.b2, x2, y2);
+    CHECK(vg.stats().allocations > before);
+}
+
+TEST_CASE("value_and_grad of an MLP loss allocates nothing after the first call (static batch)", "[autodiff]") {
+    tfx::random::generator gen{8};
+    tensor<float, 32, 64> x;
+    tensor<std::int64_t, 32> y;
+    fill_batch(x, y, gen);
+    check_mlp_steady_state(x, y);
+}
