@@ -233,7 +233,15 @@ auto value_and_grad(F f) {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
             auto y = detail::invoke_traced<true>(f, ctx, s...);
-            return std::tuple_cat(std::tuple{y}, detail::gradients_of<Nested, Is...>(ctx, y, s...));
+            // After a failed check nothing more is instantiated, so its message stays the only one.
+            if constexpr (!detail::inputs_exist<sizeof...(s), Is...>)
+                return y;
+            else if constexpr (!detail::scalar_output<typename decltype(y)::shape_type>) {
+                static_assert(detail::scalar_output<typename decltype(y)::shape_type>,
+                              "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+                return y;
+            } else
+                return std::tuple_cat(std::tuple{y}, detail::gradients_of<Nested, Is...>(ctx, y, s...));
         };
         return function<decltype(traced)>(std::move(traced));
     }
@@ -248,11 +256,20 @@ auto grad(F f) {
         auto traced = [f = std::move(f)]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) mutable {
             static_assert(detail::inputs_exist<sizeof...(s), Is...>,
                           "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto gs = detail::gradients_of<Nested, Is...>(ctx, detail::invoke_traced<true>(f, ctx, s...), s...);
-            if constexpr (sizeof...(Is) == 1)
-                return std::get<0>(std::move(gs));
-            else
-                return gs;
+            auto y = detail::invoke_traced<true>(f, ctx, s...);
+            if constexpr (!detail::inputs_exist<sizeof...(s), Is...>)
+                return y;
+            else if constexpr (!detail::scalar_output<typename decltype(y)::shape_type>) {
+                static_assert(detail::scalar_output<typename decltype(y)::shape_type>,
+                              "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+                return y;
+            } else {
+                auto gs = detail::gradients_of<Nested, Is...>(ctx, y, s...);
+                if constexpr (sizeof...(Is) == 1)
+                    return std::get<0>(std::move(gs));
+                else
+                    return gs;
+            }
         };
         return function<decltype(traced)>(std::move(traced));
     }

@@ -55,6 +55,14 @@ auto jvp(const map<Op, A...>& e, const Tg&... t) {
         }(std::index_sequence_for<A...>{});
 }
 
+template <class U, class A, class Tg>
+auto jvp(const map<ops::cast<U>, A>&, const Tg& t) {
+    if constexpr (is_zero<Tg> || !std::is_floating_point_v<U> || !std::is_floating_point_v<typename A::value_type>)
+        return zero_t{};
+    else
+        return cast<U>(t);
+}
+
 template <class K, unsigned Mask, bool Keep, class X, class Tg>
 auto jvp(const reduce_node<K, Mask, Keep, X>& e, const Tg& t) {
     using T = typename X::value_type;
@@ -74,8 +82,7 @@ auto jvp(const reduce_node<K, Mask, Keep, X>& e, const Tg& t) {
                 auto count = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, Mask, true, decltype(hit)>(hit), xd);
                 return t * hit / count;
             } else if constexpr (std::is_same_v<K, kernels::red_prod>) {
-                auto p = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
-                return t * p / x;
+                return t * detail::prod_partials<Mask>(x);
             } else {
                 auto l = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
                 return t * exp(x - l);

@@ -248,6 +248,20 @@ auto expand_reduced(const G& g, const X& x) {
     else
         return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);
 }
+// d prod(x) / d x_i: the product of the other elements of x_i's slice, exact where x_i is 0 (as
+// TensorFlow gives it), not prod / x_i.
+template <unsigned Mask, class X>
+auto prod_partials(const X& x) {
+    using T = typename X::value_type;
+    using S = typename X::shape_type;
+    const auto xd = x.dims();
+    auto is_zero_x = cast<T>(x == 0);
+    auto zeros = broadcast_to_dims<S>(reduce_node<kernels::red_sum, Mask, true, decltype(is_zero_x)>(is_zero_x), xd);
+    auto nonzero = where(x == 0, 1, x);
+    auto nz = broadcast_to_dims<S>(reduce_node<kernels::red_prod, Mask, true, decltype(nonzero)>(nonzero), xd);
+    return where(zeros == 0, nz / where(x == 0, 1, x), where(x == 0, where(zeros == 1, nz, 0), 0));
+}
+
 template <std::size_t R, class X>
 auto transpose_last2(const X& x) {
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -276,9 +290,7 @@ auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
         auto count = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, Mask, true, decltype(hit)>(hit), xd);
         return std::tuple{hit * detail::expand_reduced<Mask, Keep>(g, x) / count};
     } else if constexpr (std::is_same_v<K, kernels::red_prod>) {
-        const auto xd = x.dims();
-        auto p = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
-        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * p / x};
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::prod_partials<Mask>(x)};
     } else {  // logsumexp: the softmax over the reduced axes
         const auto xd = x.dims();
         auto l = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
@@ -316,9 +328,9 @@ auto vjp(const matmul_node<A, B>& e, const G& g) {
 
 template <class X, int... P, class G>
 auto vjp(const permute_node<X, P...>&, const G& g) {
-    constexpr std::array<int, sizeof...(P)> p{P...};
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
         constexpr auto inv = [] {
+            constexpr std::array<int, sizeof...(P)> p{P...};
             std::array<int, sizeof...(P)> q{};
             for (std::size_t i = 0; i < sizeof...(P); ++i) q[std::size_t(p[i])] = int(i);
             return q;

@@ -95,7 +95,10 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     static constexpr bool is_static = shape_type::is_static;
 
     // Static tensors start at zero; dynamic ones with every dynamic extent 0.
-    tensor() { init_zero(); }
+    tensor() {
+        if constexpr (!is_static && rank > 0) store().resize(detail::dims_static<shape_type>::value);
+        init_zero();
+    }
 
     // One size per dynamic extent, in order: tensor<float, dyn, 3> b(batch). Elements are zero.
     template <std::integral... N>
@@ -116,7 +119,7 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     tensor(std::type_identity_t<T> v)  // not a deduction context: CTAD from an expression stays unambiguous
         requires(rank == 0)
     {
-        data_() = v;
+        store()() = v;
     }
 
     // Nested initializer lists: tensor<float, 2, 3> a{{1, 2, 3}, {4, 5, 6}}.
@@ -145,7 +148,7 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
         std::copy(e.shape().begin(), e.shape().end(), d.begin());
         check_fits("tensor: xtensor expression", d);
         resize(d);
-        xt::noalias(data_) = e;
+        xt::noalias(store()) = e;
     }
 
     // From a tfx expression: evaluated here, in one fused pass.
@@ -194,15 +197,15 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     // ---- access
     dims_t<rank> shape() const {
         dims_t<rank> d{};
-        const auto& s = data_.shape();
+        const auto& s = store().shape();
         for (std::size_t k = 0; k < rank; ++k) d[k] = s[k];
         return d;
     }
-    std::size_t size() const { return data_.size(); }
-    T* data() { return data_.data(); }
-    const T* data() const { return data_.data(); }
-    container_type& xt() { return data_; }
-    const container_type& xt() const { return data_; }
+    std::size_t size() const { return store().size(); }
+    T* data() { return store().data(); }
+    const T* data() const { return store().data(); }
+    container_type& xt() { return store(); }
+    const container_type& xt() const { return store(); }
     T* begin() { return data(); }
     T* end() { return data() + size(); }
     const T* begin() const { return data(); }
@@ -237,16 +240,29 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     void resize(const dims_t<rank>& d) {
         check_fits("tensor: resize", d);
         if constexpr (!is_static) {
-            if (shape() != d) data_.resize(d);
+            if (shape() != d) store().resize(d);
         }
     }
 
     void fill(T v) { std::fill(begin(), end(), v); }
 
    private:
-    container_type data_;
+    // Inline storage is aligned for the widest SIMD batch: xtensor_fixed aligns its elements only to
+    // alignof(T) and keeps them after its bases, so the holder pads in front of the container.
+    struct padded {
+        static constexpr std::size_t lead = sizeof(container_type) - sizeof(typename container_type::storage_type);
+        static constexpr std::size_t pad = (alignment - lead % alignment) % alignment;
+        alignas(alignment) unsigned char front[pad ? pad : alignment];
+        container_type c;
+    };
+    struct plain {
+        container_type c;
+    };
+    std::conditional_t<is_static, padded, plain> holder_;
+    container_type& store() noexcept { return holder_.c; }
+    const container_type& store() const noexcept { return holder_.c; }
 
-    void init_zero() { std::fill(data_.begin(), data_.end(), T{}); }
+    void init_zero() { std::fill(store().begin(), store().end(), T{}); }
 
     static dims_t<rank> expand(std::initializer_list<std::size_t> dyn_extents) {
         dims_t<rank> d;
@@ -264,7 +280,7 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
         if constexpr (rank == 0)
             return 0;
         else {
-            const auto& s = data_.shape();
+            const auto& s = store().shape();
             std::size_t idx[] = {std::size_t(i)...};
             std::size_t off = 0;
             for (std::size_t k = 0; k < rank; ++k) off = off * s[k] + idx[k];
@@ -317,6 +333,7 @@ void print_level(std::ostream& os, const T* p, const dims_t<R>& d, std::size_t d
     for (std::size_t i = 0; i < d[depth]; ++i) {
         if (i) {
             os << (depth + 1 == R ? ", " : ",\n");
+            for (std::size_t k = depth + 2; k < R; ++k) os << '\n';  // NumPy separates blocks by blank lines
             if (depth + 1 < R) os << std::string(depth + 1, ' ');
         }
         print_level(os, p + i * inner, d, depth + 1, inner);

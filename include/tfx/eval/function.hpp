@@ -122,8 +122,18 @@ class function {
     // Evaluates f on the arguments. Inside another transformation (grad of grad, jvp of grad) the
     // function is traced instead: trace returns its expression over the outer symbols.
     template <class... A>
-    decltype(auto) operator()(const A&... a) {
+    decltype(auto) operator()(const A&... a) & {
         return call(std::index_sequence_for<A...>{}, a...);
+    }
+    // On a temporary (tfx::value_and_grad(loss)(w, x, y)) the results are returned as new tensors:
+    // references into the temporary would dangle.
+    template <class... A>
+    auto operator()(const A&... a) && {
+        decltype(auto) r = call(std::index_sequence_for<A...>{}, a...);
+        if constexpr (is_tensor_v<std::remove_cvref_t<decltype(r)>>)
+            return std::remove_cvref_t<decltype(r)>(r);
+        else
+            return std::apply([](const auto&... t) { return std::tuple{std::remove_cvref_t<decltype(t)>(t)...}; }, r);
     }
 
     template <bool Nested = false, class... X>

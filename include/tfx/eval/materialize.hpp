@@ -12,14 +12,14 @@ struct materialized : expr_base<T, S> {
     detail::scratch<T, S> buf;
     template <class X>
     materialized(const X& x, detail::eval_ctx& ctx)
-        : known(ctx.persistent && !is_elementwise_node<X>::value ? ctx.ws->template recall<T>(x) : nullptr),
+        : known(ctx.persistent && !is_pure_elementwise<X> ? ctx.ws->template recall<T>(x) : nullptr),
           buf(ctx, known ? dims_t<S::rank>{} : x.dims()) {
         if (known) {
             buf.d = x.dims();
             return;
         }
         detail::eval_block(x, buf.data(), buf.d, ctx);
-        if (ctx.persistent && !is_elementwise_node<X>::value) ctx.ws->remember(x, buf.data());
+        if (ctx.persistent && !is_pure_elementwise<X>) ctx.ws->remember(x, buf.data());
     }
     const T* data() const { return known ? known : buf.data(); }
     dims_t<S::rank> dims() const { return buf.d; }

@@ -5,6 +5,7 @@
 // Requests are served in order: the k-th request of an evaluation gets slot k, which is only
 // reallocated when it must grow.
 #include <cstdlib>
+#include <algorithm>
 #include <new>
 #include <vector>
 
@@ -25,7 +26,8 @@ class workspace {
     // Start a new evaluation: slots are handed out from the first again.
     void rewind() noexcept {
         cursor_ = 0;
-        memo_.clear();  // keeps its capacity
+        memo_.clear();  // both keep their capacity
+        words_.clear();
     }
 
     template <class T>
@@ -49,16 +51,26 @@ class workspace {
     // (until rewind), and a later node of the same type with the same leaves and values reuses it.
     template <class T, class E>
     const T* recall(const E& e) {
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        const std::size_t n = words_.size() - at;
+        const T* found = nullptr;
         for (const auto& m : memo_)
-            if (m.key == key_of<E>() && same_node(*static_cast<const E*>(m.node), e)) {
-                ++reused_;
-                return static_cast<const T*>(m.data);
+            if (m.key == key_of<E>() && m.length == n &&
+                std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
+                           words_.begin() + std::ptrdiff_t(at))) {
+                found = static_cast<const T*>(m.data);
+                break;
             }
-        return nullptr;
+        words_.resize(at);  // keeps the capacity
+        if (found) ++reused_;
+        return found;
     }
     template <class E, class T>
     void remember(const E& e, const T* data) {
-        memo_.push_back(memo_entry{key_of<E>(), &e, data});
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
         ++computed_;
     }
     // Kernel results computed and reused since the workspace was made (tests of the CSE).
@@ -74,9 +86,12 @@ class workspace {
         void* p = nullptr;
         std::size_t bytes = 0;
     };
+    // A remembered kernel result: the node's type, its identity words (a range of words_: nodes
+    // are not referenced, they may be temporaries that are gone by the next lookup) and the data.
     struct memo_entry {
         const void* key;
-        const void* node;
+        std::size_t offset;
+        std::size_t length;
         const void* data;
     };
     template <class E>
@@ -86,6 +101,7 @@ class workspace {
     }
     std::vector<slot> slots_;
     std::vector<memo_entry> memo_;
+    std::vector<std::uint64_t> words_;
     std::size_t cursor_ = 0;
     std::size_t allocations_ = 0;
     std::size_t computed_ = 0;

@@ -3,6 +3,9 @@
 // computes nothing. Leaves are tensors (held by reference, or by value when the tensor is a
 // temporary) and scalars; nodes hold their children by value.
 #include <concepts>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -215,6 +218,42 @@ inline constexpr bool assignable_elements<tensor_elements<T>, expression_element
 // For ops that need floating-point elements: 'tfx::floating_elements<tfx::ops::softmax, int>'.
 template <class Op, class T>
 inline constexpr bool floating_elements = std::is_floating_point_v<T>;
+
+// A node's identity as words: its leaves (storage and shape), scalar values and run-time
+// parameters, in a fixed order for its type. Two nodes of the same type with the same words compute
+// the same value. Kept by value, so it stays valid after the node itself is gone.
+namespace detail {
+template <class V>
+void push_words(std::vector<std::uint64_t>& w, const V& v) {
+    if constexpr (requires { std::tuple_size<V>::value; } && !std::is_arithmetic_v<V>) {
+        std::apply([&](const auto&... x) { (push_words(w, x), ...); }, v);
+    } else if constexpr (std::is_pointer_v<V>) {
+        w.push_back(std::uint64_t(reinterpret_cast<std::uintptr_t>(v)));
+    } else if constexpr (std::is_arithmetic_v<V> && sizeof(V) <= 8) {
+        std::uint64_t u = 0;
+        std::memcpy(&u, &v, sizeof(V));
+        w.push_back(u);
+    } else {
+        static_assert(sizeof(V) % 8 == 0 && std::is_trivially_copyable_v<V>, "tfx: internal: cannot fingerprint a node parameter");
+        const std::size_t at = w.size();
+        w.resize(at + sizeof(V) / 8);
+        std::memcpy(w.data() + at, &v, sizeof(V));
+    }
+}
+}  // namespace detail
+
+template <class E>
+void identity_words(const E& e, std::vector<std::uint64_t>& w) {
+    if constexpr (is_leaf<E>::value) {
+        detail::push_words(w, static_cast<const void*>(e.data()));
+        detail::push_words(w, e.dims());
+    } else if constexpr (requires { e.value; }) {
+        detail::push_words(w, e.value);
+    } else {
+        if constexpr (requires { e.params(); }) detail::push_words(w, e.params());
+        std::apply([&](const auto&... c) { (identity_words(c, w), ...); }, e.children());
+    }
+}
 
 // Structural equality of two nodes of the same type: the same leaves (storage and shape), the same
 // scalar values and run-time parameters. Two equal nodes compute the same value, which is how

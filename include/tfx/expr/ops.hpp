@@ -22,19 +22,27 @@ inline X select(const C& c, const X& a, const X& b) {
     else
         return xsimd::select(c, a, b);
 }
+// max/min propagate NaN from either operand (as numpy.maximum), identically in the scalar and
+// SIMD paths: a + b is NaN exactly when one of them is.
 template <class X>
 inline X vmax(const X& a, const X& b) {
-    if constexpr (is_scalar<X>)
+    if constexpr (is_scalar<X>) {
+        if constexpr (std::is_floating_point_v<X>)
+            if (a != a || b != b) return a + b;
         return a < b ? b : a;
-    else
-        return xsimd::max(a, b);
+    } else {
+        return xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, xsimd::max(a, b));
+    }
 }
 template <class X>
 inline X vmin(const X& a, const X& b) {
-    if constexpr (is_scalar<X>)
+    if constexpr (is_scalar<X>) {
+        if constexpr (std::is_floating_point_v<X>)
+            if (a != a || b != b) return a + b;
         return b < a ? b : a;
-    else
-        return xsimd::min(a, b);
+    } else {
+        return xsimd::select(xsimd::isnan(a) || xsimd::isnan(b), a + b, xsimd::min(a, b));
+    }
 }
 }  // namespace detail
 
