@@ -222,6 +222,28 @@ auto gradients_of(eval_ctx& ctx, const Y& y, const Syms&... syms) {
 
 }  // namespace detail
 
+namespace detail {
+// The traced body that grad and value_and_grad share: f's value y, checked (after a failed check
+// nothing more is instantiated, so its message stays the only one), then pack(y, gradients).
+template <std::size_t... Is, class F, class Pack>
+auto traced_gradient(F f, Pack pack) {
+    return [f = std::move(f), pack]<bool Nested>(traced_tag<Nested>, eval_ctx& ctx, const auto&... s) mutable {
+        static_assert(inputs_exist<sizeof...(s), Is...>,
+                      "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
+        auto y = invoke_traced<true>(f, ctx, s...);
+        if constexpr (!inputs_exist<sizeof...(s), Is...>) {
+            return y;
+        } else if constexpr (!scalar_output<typename decltype(y)::shape_type>) {
+            static_assert(scalar_output<typename decltype(y)::shape_type>,
+                          "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
+            return y;
+        } else {
+            return pack(y, gradients_of<Nested, Is...>(ctx, y, s...));
+        }
+    };
+}
+}  // namespace detail
+
 // value_and_grad<I...>(f)(args...) -> (value, gradient w.r.t. arg I...) as references to tensors
 // owned by the returned callable (valid until its next call with the same argument types).
 template <std::size_t... Is, class F>
@@ -229,20 +251,9 @@ auto value_and_grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return value_and_grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) mutable {
-            static_assert(detail::inputs_exist<sizeof...(s), Is...>,
-                          "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto y = detail::invoke_traced<true>(f, ctx, s...);
-            // After a failed check nothing more is instantiated, so its message stays the only one.
-            if constexpr (!detail::inputs_exist<sizeof...(s), Is...>)
-                return y;
-            else if constexpr (!detail::scalar_output<typename decltype(y)::shape_type>) {
-                static_assert(detail::scalar_output<typename decltype(y)::shape_type>,
-                              "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
-                return y;
-            } else
-                return std::tuple_cat(std::tuple{y}, detail::gradients_of<Nested, Is...>(ctx, y, s...));
-        };
+        auto traced = detail::traced_gradient<Is...>(std::move(f), [](const auto& y, auto gs) {
+            return std::tuple_cat(std::tuple{y}, std::move(gs));
+        });
         return function<decltype(traced)>(std::move(traced));
     }
 }
@@ -253,24 +264,12 @@ auto grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return grad<0>(std::move(f));
     } else {
-        auto traced = [f = std::move(f)]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) mutable {
-            static_assert(detail::inputs_exist<sizeof...(s), Is...>,
-                          "tfx: grad: a requested argument index is not an argument of f (count and indices below)");
-            auto y = detail::invoke_traced<true>(f, ctx, s...);
-            if constexpr (!detail::inputs_exist<sizeof...(s), Is...>)
-                return y;
-            else if constexpr (!detail::scalar_output<typename decltype(y)::shape_type>) {
-                static_assert(detail::scalar_output<typename decltype(y)::shape_type>,
-                              "tfx: grad: f must return a scalar (rank 0); for other outputs use vjp with a cotangent (shape below)");
-                return y;
-            } else {
-                auto gs = detail::gradients_of<Nested, Is...>(ctx, y, s...);
-                if constexpr (sizeof...(Is) == 1)
-                    return std::get<0>(std::move(gs));
-                else
-                    return gs;
-            }
-        };
+        auto traced = detail::traced_gradient<Is...>(std::move(f), [](const auto&, auto gs) {
+            if constexpr (sizeof...(Is) == 1)
+                return std::get<0>(std::move(gs));
+            else
+                return gs;
+        });
         return function<decltype(traced)>(std::move(traced));
     }
 }
