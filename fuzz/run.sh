@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tfx::io (clang, -fsanitize=fuzzer,address,undefined) and runs
-# each for a bounded time, starting from the seeds in fuzz/corpus/<target>/.
+# Builds the libFuzzer targets of tfx::io and of tfx::data's CSV reader (clang,
+# -fsanitize=fuzzer,address,undefined) and runs each for a bounded time, starting from the seeds in
+# fuzz/corpus/<target>/.
 #
 #   fuzz/run.sh [seconds per target, default 60] [target...]
-#   targets: npy_header npy_load npz_read checkpoint_restore (default: all)
+#   targets: npy_header npy_load npz_read checkpoint_restore csv_read (default: all)
 #
 # Environment: CXX_FUZZ (default clang++, then clang++-14), FUZZ_BUILD_DIR (default build-fuzz/),
 # FUZZ_JOBS (parallel fuzzing processes per target, libFuzzer's -fork, default 1). New inputs go to
@@ -16,7 +17,7 @@ root="$(dirname "$here")"
 seconds="${1:-60}"
 [ $# -gt 0 ] && shift
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(npy_header npy_load npz_read checkpoint_restore)
+[ ${#targets[@]} -eq 0 ] && targets=(npy_header npy_load npz_read checkpoint_restore csv_read)
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 jobs="${FUZZ_JOBS:-1}"
 
@@ -36,7 +37,7 @@ for t in "${targets[@]}"; do
     src="$here/${t}_fuzz.cpp"
     [ -f "$src" ] || { echo "fuzz/run.sh: no target $t ($src)" >&2; exit 2; }
     exe="$build/$t"
-    if [ ! -x "$exe" ] || [ -n "$(find "$src" "$root/include/tfx/io" -newer "$exe" -print -quit)" ]; then
+    if [ ! -x "$exe" ] || [ -n "$(find "$src" "$root/include/tfx" -newer "$exe" -print -quit)" ]; then
         echo "== building $t with $cxx"
         defines=()
         # checkpoint_restore skips CRC-32 checks, so that mutated members reach validation and
@@ -44,15 +45,18 @@ for t in "${targets[@]}"; do
         [ "$t" = checkpoint_restore ] && defines=(-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
         nice -n 10 "$cxx" "${flags[@]}" "${defines[@]}" "$src" -o "$exe" -lz
     fi
-    dict="$here/npy.dict"
-    case "$t" in npz_read|checkpoint_restore) dict="$here/zip.dict" ;; esac
+    dict=(-dict="$here/npy.dict")
+    case "$t" in
+        npz_read|checkpoint_restore) dict=(-dict="$here/zip.dict") ;;
+        csv_read) dict=() ;;  # none: CSV is text, and -fsanitize=fuzzer traces the comparisons
+    esac
     mkdir -p "$build/corpus/$t"
     echo "== fuzzing $t for ${seconds}s"
     set +e
     extra=()
     [ "$jobs" -gt 1 ] && extra=(-fork="$jobs")
     nice -n 10 "$exe" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
-        -dict="$dict" "${extra[@]}" -print_final_stats=1 \
+        "${dict[@]}" "${extra[@]}" -print_final_stats=1 \
         -artifact_prefix="$build/artifacts/$t-" "$build/corpus/$t" "$here/corpus/$t" \
         >"$build/$t.log" 2>&1
     status=$?

@@ -325,6 +325,32 @@ TEST_CASE("from_csv: a line longer than max_line_bytes is an error, not unbounde
                Contains("long.csv") && Contains("line 3") && Contains("longer than 1000 bytes"));
 }
 
+TEST_CASE("from_csv: max_line_bytes holds for a line inside one read as for one that spans reads", "[data][csv]") {
+    // Found by fuzz/csv_read_fuzz.cpp: only lines that spanned two reads were checked, so a long
+    // line passed or failed depending on read_bytes (corpus: regression-max-line-in-one-read.csv).
+    temp_dir tmp;
+    const auto p = tmp.write("long.csv", "a,b\n1,2\n" + std::string(50, '1') + ",2\n3,4\n");
+    for (std::size_t bytes : {std::size_t(5), std::size_t(64), std::size_t(1) << 16}) {
+        INFO("read_bytes " << bytes);
+        std::vector<float> firsts;
+        const std::string msg = message_of<tfx::io_error>([&] {
+            for (const auto& x : data::from_csv(p, {.read_bytes = bytes, .max_line_bytes = 32})) firsts.push_back(x(0));
+        });
+        CHECK(firsts == std::vector<float>{1});  // the line before is delivered, then the error
+        CHECK_THAT(msg, Contains("long.csv") && Contains("line 3") && Contains("longer than 32 bytes"));
+    }
+    // A line of exactly max_line_bytes (without its '\n', with its '\r') is accepted.
+    const auto exact = tmp.write("exact.csv", "a,b\r\n" + std::string(7, '9') + ",2\r\n");
+    for (std::size_t bytes : {std::size_t(3), std::size_t(1) << 16}) {
+        INFO("read_bytes " << bytes);
+        CHECK(feature_rows(data::from_csv(exact, {.read_bytes = bytes, .max_line_bytes = 10})) ==
+              std::vector<std::vector<float>>{{9999999.f, 2.f}});
+        CHECK_THAT(message_of<tfx::io_error>(
+                       [&] { (void)feature_rows(data::from_csv(exact, {.read_bytes = bytes, .max_line_bytes = 9})); }),
+                   Contains("line 2") && Contains("longer than 9 bytes"));
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // streaming
 

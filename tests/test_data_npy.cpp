@@ -175,3 +175,58 @@ TEST_CASE("from_npy checks dtype, shape and row counts when the dataset is made"
     CHECK_THAT(message_of<tfx::io_error>([&] { (void)data::from_npy<tensor<float, 3>>(tmp.path / "cut.npy"); }),
                Contains("cut.npy"));
 }
+
+namespace {
+// A .npy file of the given header (dtype, shape) followed by `data_bytes` zero bytes, which may
+// be fewer than the shape needs (a truncated file).
+fs::path write_npy_header(const fs::path& p, tfx::io::dtype type, std::vector<std::size_t> shape,
+                          std::size_t data_bytes) {
+    std::ofstream out(p, std::ios::binary);
+    out << tfx::io::make_npy_header(type, shape) << std::string(data_bytes, '\0');
+    return p;
+}
+}  // namespace
+
+TEST_CASE("from_npy of an empty array with huge rows allocates nothing for them", "[data][npy]") {
+    temp_dir tmp;
+    // Valid files of no data whose rows would be 40 GB and 4 EiB: sizing a read chunk from the row
+    // size made the first pass throw std::bad_alloc (the second always, whatever the machine).
+    for (std::size_t extent : {std::size_t(100000), std::size_t(1) << 30}) {
+        INFO("shape (0, " << extent << ", " << extent << ")");
+        const auto p = write_npy_header(tmp.path / "empty.npy", tfx::io::dtype::float32, {0, extent, extent}, 0);
+        auto ds = data::from_npy<tensor<float, dyn, dyn>>(p);
+        CHECK(ds.cardinality() == 0);
+        std::size_t n = 0;
+        CHECK_NOTHROW([&] {
+            for (const auto& x : ds) n += x.size();
+        }());
+        CHECK(n == 0);
+        // With a second file of as many rows (none), in tuples and batched.
+        const auto q = write_npy_header(tmp.path / "labels.npy", tfx::io::dtype::int64, {0}, 0);
+        auto xy = data::from_npy<tensor<float, dyn, dyn>, tensor<std::int64_t>>(p, q).batch(8);
+        CHECK_NOTHROW([&] {
+            for (const auto& b : xy) n += std::get<1>(b).size() + 1;
+        }());
+        CHECK(n == 0);
+    }
+}
+
+TEST_CASE("from_npy: a truncated file with huge rows is an io_error, not a huge allocation", "[data][npy]") {
+    temp_dir tmp;
+    // Two rows of 10**10 floats claimed, 16 bytes present.
+    const auto cut = write_npy_header(tmp.path / "cut.npy", tfx::io::dtype::float32, {2, 100000, 100000}, 16);
+    CHECK_THAT(message_of<tfx::io_error>([&] { (void)data::from_npy<tensor<float, dyn, dyn>>(cut); }),
+               Contains("cut.npy") && Contains("80000000000 bytes of data") && Contains("but 16 bytes follow") &&
+                   Contains("truncated"));
+    // The same when the file is cut after the dataset was made: each pass opens it again, and
+    // checks it before it allocates anything.
+    const auto p = tmp.path / "x.npy";
+    tfx::io::save_npy(p, rows(5));
+    auto ds = data::from_npy<tensor<float, dyn>>(p);
+    CHECK(ds.cardinality() == 5);
+    write_npy_header(p, tfx::io::dtype::float32, {2, std::size_t(1) << 40}, 16);
+    CHECK_THAT(message_of<tfx::io_error>([&] {
+                   for (const auto& x : ds) (void)x;
+               }),
+               Contains("x.npy") && Contains("(2, 1099511627776)") && Contains("truncated"));
+}

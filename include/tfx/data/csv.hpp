@@ -68,11 +68,15 @@ class csv_lines {
     std::string carry_, where_;
     bool eof_ = false, carry_used_ = false;
 
+    // Every line is held to max_line_bytes (its length without the '\n'), whether it lies in one
+    // read or spans several: the limit must not depend on where the reads happen to split the file.
+    [[noreturn]] void too_long() const {
+        throw io_error("tfx: from_csv: " + where_ + ", line " + std::to_string(line_ + 1) +
+                       ": the line is longer than " + std::to_string(max_line_) +
+                       " bytes (csv_options::max_line_bytes)");
+    }
     void append(const char* p, std::size_t n) {
-        if (carry_.size() + n > max_line_)
-            throw io_error("tfx: from_csv: " + where_ + ", line " + std::to_string(line_ + 1) +
-                           ": the line is longer than " + std::to_string(max_line_) +
-                           " bytes (csv_options::max_line_bytes)");
+        if (carry_.size() + n > max_line_) too_long();
         carry_.append(p, n);
     }
     void fill() {
@@ -138,11 +142,13 @@ class csv_lines {
                 const std::size_t avail = end_ - pos_;
                 if (const void* nl = std::memchr(b, '\n', avail)) {
                     const std::size_t len = std::size_t(static_cast<const char*>(nl) - b);
-                    pos_ += len + 1;
                     if (carry_.empty()) {
+                        if (len > max_line_) too_long();
+                        pos_ += len + 1;
                         line = std::string_view(b, len);
                     } else {
                         append(b, len);
+                        pos_ += len + 1;
                         line = carry_;
                         carry_used_ = true;
                     }

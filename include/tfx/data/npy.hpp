@@ -61,8 +61,17 @@ class npy_rows {
     std::unique_ptr<T[]> chunk_;
 
    public:
+    // The chunk holds at most rows() rows (and at least one, however large a row is). An empty
+    // array gets no chunk at all: its rows may be huge (shape (0, 100000, 100000) is a valid file
+    // of no data), and there is nothing to read into it. Otherwise the reader has already checked
+    // the data's size against the file's (a truncated file is an io_error when it is opened), so
+    // the chunk is never larger than the data the file really holds.
     explicit npy_rows(std::pair<io::npy_reader, dims_t<Elem::rank>> opened)
         : reader_(std::move(opened.first)), row_dims_(opened.second), row_elems_(dims_size(row_dims_)) {
+        if (reader_.rows() == 0) {
+            chunk_rows_ = 0;
+            return;
+        }
         const std::size_t row_bytes = std::max<std::size_t>(row_elems_ * sizeof(T), 1);
         chunk_rows_ = std::max<std::size_t>(1, std::min(npy_chunk_bytes / row_bytes, reader_.rows()));
         chunk_.reset(new T[chunk_rows_ * row_elems_ + 1]);
@@ -72,6 +81,7 @@ class npy_rows {
 
     bool next(Elem& out) {
         if (at_ == have_) {
+            if (!chunk_) return false;  // an empty array
             have_ = reader_.read_rows(chunk_.get(), chunk_rows_);
             at_ = 0;
             if (have_ == 0) return false;
