@@ -1,0 +1,660 @@
+#pragma once
+// The Keras model API over a chain of built layers: compile, fit, evaluate, predict,
+// train_on_batch, variables by path, weights saved and restored as checkpoints. A training step is
+// the layers' compiled stages run forward, the loss and its gradient as one compiled function, the
+// stages' pullbacks run backward, then the optimizer's fused update: no allocation once the shapes
+// have been seen.
+#include <any>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "../callbacks/callbacks.hpp"
+#include "../data/data.hpp"
+#include "../io/checkpoint.hpp"
+#include "../metrics/metrics.hpp"
+#include "../optimizers/optimizers.hpp"
+#include "../summary/file_writer.hpp"
+#include "losses.hpp"
+#include "sequential.hpp"
+
+namespace tfx::models {
+
+// What fit returns: the logs of every epoch (Keras's History).
+struct history {
+    std::vector<tfx::logs> epochs;
+    // The values of one key over the epochs: history.at("loss").
+    std::vector<double> at(std::string_view key) const {
+        std::vector<double> r;
+        for (const auto& l : epochs) r.push_back(l.at(key));
+        return r;
+    }
+};
+
+namespace detail {
+
+template <class L>
+inline constexpr std::size_t n_trainable = std::tuple_size_v<std::remove_cvref_t<decltype(std::declval<L&>().trainable())>>;
+
+template <class... L>
+constexpr std::array<std::string_view, sizeof...(L)> kinds() {
+    return {std::string_view(L::kind)...};
+}
+// Keras's naming: dense, dense_1, dense_2, ... per kind, in order.
+template <std::size_t N>
+std::array<std::string, N> layer_names(const std::array<std::string_view, N>& kinds) {
+    std::array<std::string, N> names;
+    for (std::size_t i = 0; i < N; ++i) {
+        std::size_t same = 0;
+        for (std::size_t j = 0; j < i; ++j) same += kinds[j] == kinds[i];
+        names[i] = std::string(kinds[i]) + (same ? "_" + std::to_string(same) : std::string());
+    }
+    return names;
+}
+
+template <class M>
+using sparse_labels32 = tensor<std::int32_t, dyn>;
+template <class M>
+using sparse_labels64 = tensor<std::int64_t, dyn>;
+
+// The label types a compiled model takes in fit/evaluate/train_on_batch: integer class ids, targets
+// of the output's shape, and [?] targets for an output [?, 1].
+template <class M>
+using label_types = std::tuple<tensor<std::int32_t, dyn>, tensor<std::int64_t, dyn>, typename M::output_type,
+                               tensor<typename M::value_type, dyn>>;
+
+template <class M, class Y>
+struct step_interface {
+    virtual ~step_interface() = default;
+    virtual void train(M& m, const typename M::input_type& x, const Y& y, bool nan_guard) = 0;
+    virtual void test(M& m, const typename M::input_type& x, const Y& y) = 0;
+};
+template <class M, class Labels>
+struct compiled_interfaces;
+template <class M, class... Y>
+struct compiled_interfaces<M, std::tuple<Y...>> : step_interface<M, Y>... {};
+
+// What compile() keeps: optimizer, loss, metrics (type-erased behind the model, so that compile can
+// be called on an existing model as in Keras).
+template <class M>
+struct compiled_base : compiled_interfaces<M, label_types<M>> {
+    virtual void reset_metrics() = 0;
+    virtual void results(tfx::logs& out, std::string_view prefix) const = 0;
+    virtual void save(const std::filesystem::path& path, const M& m) const = 0;
+    virtual void restore(const std::filesystem::path& path, M& m) = 0;
+    virtual std::int64_t iterations() const = 0;
+    virtual std::unique_ptr<compiled_base> clone() const = 0;
+};
+
+// Which labels a loss takes for outputs P (checked before the loss is instantiated, whose own
+// static_asserts would otherwise fire for every label type a compiled model is prepared for):
+// sparse losses take integer class ids [?]; the others float targets shaped like the output, and
+// binary_crossentropy also [?] targets for an output [?, 1].
+template <class Loss, class Y, class P>
+constexpr bool loss_accepts() {
+    using YT = typename Y::value_type;
+    if constexpr (std::is_same_v<Loss, losses::sparse_categorical_crossentropy>)
+        return std::is_integral_v<YT> && Y::rank == 1;
+    else if constexpr (!std::is_floating_point_v<YT>)
+        return false;
+    else if constexpr (std::is_same_v<typename Y::shape_type, typename P::shape_type>)
+        return true;
+    else
+        return std::is_same_v<Loss, losses::binary_crossentropy> && Y::rank == 1 && P::rank == 2 && P::shape_type::extents[1] == 1;
+}
+
+template <class T>
+bool finite_value(T v) {
+    return std::isfinite(double(v));
+}
+
+template <class M, class Opt, class Loss, class... Ms>
+class compiled final : public compiled_base<M> {
+    struct loss_value {
+        Loss loss;
+        template <class Y, class P>
+        auto operator()(const Y& y, const P& p) const {
+            return loss(y, p);
+        }
+    };
+    using grad_fn = decltype(tfx::value_and_grad<1>(std::declval<loss_value>()));
+
+   public:
+    compiled(Opt opt, Loss loss, Ms... ms)
+        : opt_(std::move(opt)), loss_(loss), metrics_(std::move(ms)...), vg_(tfx::value_and_grad<1>(loss_value{loss})),
+          value_(loss_value{loss}) {}
+
+    std::unique_ptr<compiled_base<M>> clone() const override { return std::make_unique<compiled>(*this); }
+
+    void reset_metrics() override {
+        loss_sum_ = loss_sum_weight_ = 0;
+        std::apply([](auto&... m) { (m.reset_state(), ...); }, metrics_);
+    }
+    void results(tfx::logs& out, std::string_view prefix) const override {
+        std::string key(prefix);
+        out[key + "loss"] = loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0;
+        std::apply([&](const auto&... m) { ((out[key + std::string(m.name())] = m.result()), ...); }, metrics_);
+    }
+    void save(const std::filesystem::path& path, const M& m) const override {
+        checkpoint::save(path, m, checkpoint::scope("optimizer", std::as_const(opt_)));
+    }
+    void restore(const std::filesystem::path& path, M& m) override {
+        // A model that has not trained yet has no optimizer slots: build them first so that the
+        // checkpoint's optimizer state has somewhere to go.
+        opt_.build(m.trainable_variables(), m.trainable_variable_names());
+        checkpoint::restore(path, m, checkpoint::scope("optimizer", opt_));
+    }
+    std::int64_t iterations() const override { return opt_.iterations(); }
+
+    // The step for each label type; a loss that cannot take those labels says so.
+    template <class Y>
+    void train_impl(M& m, const typename M::input_type& x, const Y& y, bool nan_guard) {
+        if constexpr (!loss_accepts<Loss, Y, typename M::output_type>()) {
+            throw value_error(std::string("tfx: fit: the loss ") + Loss::name + " does not take labels of shape " +
+                              shape_string(y.shape()) + " for outputs " + nn::detail::shape_name<typename M::output_shape>());
+        } else {
+            if (!built_) {
+                opt_.build(m.trainable_variables(), m.trainable_variable_names());
+                built_ = true;
+            }
+            const auto& pred = m.forward_train(x);
+            loss_.check(y, pred);
+            const auto& [l, dpred] = vg_(y, pred);
+            const double lv = double(l());
+            if (nan_guard && !finite_value(lv))
+                throw value_error("tfx: fit: the loss is " + std::to_string(lv) + " at step " +
+                                  std::to_string(opt_.iterations()) + " (terminate_on_nan); the model is unchanged");
+            m.backward(dpred);
+            m.commit();
+            opt_.apply_gradients(m.gradients(), m.trainable_variables());
+            track(lv, y, pred);
+        }
+    }
+    template <class Y>
+    void test_impl(M& m, const typename M::input_type& x, const Y& y) {
+        if constexpr (!loss_accepts<Loss, Y, typename M::output_type>()) {
+            throw value_error(std::string("tfx: evaluate: the loss ") + Loss::name + " does not take labels of shape " +
+                              shape_string(y.shape()));
+        } else {
+            const auto& pred = m.predict(x);
+            loss_.check(y, pred);
+            track(double(value_(y, pred)()), y, pred);
+        }
+    }
+
+#define TFX_COMMA ,
+#define TFX_STEP_OVERRIDES(Y)                                                                                  \
+    void train(M& m, const typename M::input_type& x, const Y& y, bool nan_guard) override { train_impl(m, x, y, nan_guard); } \
+    void test(M& m, const typename M::input_type& x, const Y& y) override { test_impl(m, x, y); }
+    TFX_STEP_OVERRIDES(tensor<std::int32_t TFX_COMMA dyn>)
+    TFX_STEP_OVERRIDES(tensor<std::int64_t TFX_COMMA dyn>)
+    TFX_STEP_OVERRIDES(typename M::output_type)
+    TFX_STEP_OVERRIDES(tensor<typename M::value_type TFX_COMMA dyn>)
+#undef TFX_STEP_OVERRIDES
+#undef TFX_COMMA
+
+   private:
+    template <class Y, class P>
+    void track(double lv, const Y& y, const P& pred) {
+        const double n = double(pred.shape()[0]);
+        loss_sum_ += lv * n;
+        loss_sum_weight_ += n;
+        std::apply([&](auto&... m) { (m.update_state(y, pred), ...); }, metrics_);
+    }
+    Opt opt_;
+    Loss loss_;
+    std::tuple<Ms...> metrics_;
+    grad_fn vg_;
+    function<loss_value> value_;
+    bool built_ = false;
+    double loss_sum_ = 0, loss_sum_weight_ = 0;  // the running mean of the loss, weighted by batch size
+};
+
+}  // namespace detail
+
+// Where fit finds its validation data: a pointer to a dataset of (x, y) batches, or
+// std::tie(x, y) of tensors (evaluated in batches of fit's batch size).
+template <class M>
+class validation_data_t {
+   public:
+    validation_data_t() = default;
+    validation_data_t(std::nullptr_t) {}
+    template <class D>
+        requires(!is_tensor_v<D>)
+    validation_data_t(const D* ds) {
+        if (ds) run_ = [ds](M& m, index_t) { return m.evaluate(*ds, {.verbose = 0}); };
+    }
+    template <class X, class Y>
+    validation_data_t(std::tuple<X&, Y&> xy) {
+        const X* x = &std::get<0>(xy);
+        const Y* y = &std::get<1>(xy);
+        run_ = [x, y](M& m, index_t batch) { return m.evaluate(*x, *y, {.batch_size = batch, .verbose = 0}); };
+    }
+    explicit operator bool() const { return bool(run_); }
+    tfx::logs operator()(M& m, index_t batch) const { return run_(m, batch); }
+
+   private:
+    std::function<tfx::logs(M&, index_t)> run_;
+};
+
+template <class M>
+struct fit_options {
+    int epochs = 1;
+    int verbose = 1;           // 0 silent, 1 progress bar (one line per epoch when stdout is not a terminal), 2 one line per epoch
+    index_t batch_size = 32;   // for fit(x, y): the batch size; a dataset brings its own batches
+    bool shuffle = true;       // for fit(x, y): a new order each epoch, from `seed`
+    std::uint64_t seed = 0x5eed;
+    validation_data_t<M> validation_data{};
+    std::vector<callbacks::callback> callbacks{};
+    std::int64_t steps_per_epoch = -1;   // for an endless (repeated) dataset
+};
+struct evaluate_options {
+    index_t batch_size = 32;
+    int verbose = 0;
+};
+
+// The model over a chain of built layers (a tuple). sequential(...) makes one.
+template <class In, class Layers>
+class sequential_model;
+template <class In, class... L>
+class sequential_model<In, std::tuple<L...>> {
+    static constexpr std::size_t N = sizeof...(L);
+    static_assert(N > 0, "tfx: sequential: a model needs at least one layer after its input");
+    using first_layer = std::tuple_element_t<0, std::tuple<L...>>;
+    using last_layer = std::tuple_element_t<N - 1, std::tuple<L...>>;
+
+   public:
+    using input_type = nn::detail::tensor_t<typename In::value_type, typename In::shape_type>;
+    using output_type = typename last_layer::output_type;
+    using output_shape = typename last_layer::output_shape;
+    using value_type = typename output_type::value_type;
+    using fit_options = models::fit_options<sequential_model>;
+
+    // A new model's variables are drawn from a fixed default seed; initialize(generator) draws again.
+    explicit sequential_model(std::tuple<L...> layers) : layers_(std::move(layers)) {
+        random::generator gen{default_seed};
+        initialize(gen);
+    }
+    sequential_model(const sequential_model& o)
+        : layers_(o.layers_), gen_(o.gen_), compiled_(o.compiled_ ? o.compiled_->clone() : nullptr) {}
+    sequential_model(sequential_model&&) noexcept = default;
+    sequential_model& operator=(const sequential_model& o) {
+        if (this != &o) *this = sequential_model(o);
+        return *this;
+    }
+    sequential_model& operator=(sequential_model&&) noexcept = default;
+
+    static constexpr std::uint64_t default_seed = 1337;
+    void initialize(random::generator gen) {
+        std::apply([&](auto&... l) { (l.initialize(gen), ...); }, layers_);
+        gen_ = gen;  // dropout masks continue from here
+    }
+
+    // ---- structure and variables
+    static constexpr std::size_t size() { return N; }
+    template <std::size_t K>
+    auto& layer() {
+        return std::get<K>(layers_);
+    }
+    template <std::size_t K>
+    const auto& layer() const {
+        return std::get<K>(layers_);
+    }
+    static const std::array<std::string, N>& layer_names() {
+        static const auto names = detail::layer_names<N>(detail::kinds<L...>());
+        return names;
+    }
+    auto trainable_variables() {
+        return std::apply([](auto&... l) { return std::tuple_cat(l.trainable()...); }, layers_);
+    }
+    // "dense/kernel", "dense/bias", "dense_1/kernel", ...
+    std::vector<std::string> trainable_variable_names() const {
+        std::vector<std::string> r;
+        for_each_layer([&]<class Lk>(std::size_t k, const Lk&) {
+            for (const char* v : Lk::trainable_names) r.push_back(layer_names()[k] + "/" + v);
+        });
+        return r;
+    }
+    // Every variable with its path, trainable ones first within each layer (a checkpoint's contents).
+    template <class F>
+    void for_each_variable(F&& f) {
+        visit_variables(*this, f);
+    }
+    template <class F>
+    void for_each_variable(F&& f) const {
+        visit_variables(*this, f);
+    }
+    std::size_t count_params() const {
+        std::size_t n = 0;
+        for_each_variable([&](std::string_view, const auto& t) { n += t.size(); });
+        return n;
+    }
+    // A Keras-like table of layers, output shapes and parameter counts.
+    std::string summary() const {
+        std::string r = "Model: \"sequential\"\n";
+        char line[160];
+        std::snprintf(line, sizeof line, "%-36s%-22s%10s\n", "Layer (type)", "Output Shape", "Param #");
+        r += line;
+        for_each_layer([&]<class Lk>(std::size_t k, const Lk& l) {
+            std::size_t n = 0;
+            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.trainable());
+            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.state());
+            std::snprintf(line, sizeof line, "%-36s%-22s%10zu\n", (layer_names()[k] + " (" + Lk::kind + ")").c_str(),
+                          nn::detail::shape_name<typename Lk::output_shape>().c_str(), n);
+            r += line;
+        });
+        return r + "Total params: " + std::to_string(count_params()) + "\n";
+    }
+
+    // ---- inference
+    // model(x): the inference expression, to use inside other expressions and functions.
+    template <class X>
+    auto operator()(const X& x) const {
+        return call<0>(as_node(x));
+    }
+    // predict(x): the outputs for a batch, computed by one compiled function (no allocation after the
+    // first call with this batch size). The reference is valid until the next predict.
+    const output_type& predict(const input_type& x) { return predict_(x, this); }
+
+    // ---- training
+    template <class Opt, class Loss, class... Ms>
+    void compile(Opt optimizer, Loss loss, Ms... metrics) {
+        compiled_ = std::make_unique<detail::compiled<sequential_model, Opt, Loss, Ms...>>(std::move(optimizer), loss,
+                                                                                            std::move(metrics)...);
+    }
+    bool compiled() const { return bool(compiled_); }
+
+    // One step on one batch; returns the loss and metrics of that batch.
+    template <class Y>
+    tfx::logs train_on_batch(const input_type& x, const Y& y) {
+        auto& c = step_for<Y>("train_on_batch");
+        compiled_->reset_metrics();
+        c.train(*this, x, y, true);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+    template <class Y>
+    tfx::logs test_on_batch(const input_type& x, const Y& y) {
+        auto& c = step_for<Y>("test_on_batch");
+        compiled_->reset_metrics();
+        c.test(*this, x, y);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+
+    // fit on a dataset of (x, y) batches.
+    template <class D>
+        requires(!is_tensor_v<D>)
+    history fit(const D& ds, const fit_options& options = {}) {
+        return fit_loop(options, [&](auto&& step) {
+            std::int64_t n = 0;
+            for (const auto& [x, y] : ds) {
+                if (!step(x, y)) return n;
+                if (++n == options.steps_per_epoch) break;
+            }
+            return n;
+        });
+    }
+    // fit on tensors: batches of options.batch_size, shuffled each epoch when options.shuffle.
+    template <class Y>
+    history fit(const input_type& x, const Y& y, const fit_options& options = {}) {
+        check_rows("fit", x, y);
+        if (options.batch_size <= 0)
+            throw value_error("tfx: fit: batch_size must be positive, got " + std::to_string(options.batch_size));
+        const std::size_t n = x.shape()[0], b = std::size_t(options.batch_size);
+        tensor<std::int64_t, dyn> order(n), idx;
+        std::iota(order.begin(), order.end(), 0);
+        random::generator shuffler{options.seed};
+        input_type xb;
+        Y yb;
+        return fit_loop(options, [&](auto&& step) {
+            if (options.shuffle)
+                for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(shuffler.below(i))));
+            std::int64_t steps = 0;
+            for (std::size_t start = 0; start < n; start += b) {
+                idx = slice<0>(order, start, std::min(b, n - start));
+                xb = gather<0>(x, idx);
+                yb = gather<0>(y, idx);
+                ++steps;
+                if (!step(xb, yb)) break;
+            }
+            return steps;
+        });
+    }
+
+    template <class D>
+        requires(!is_tensor_v<D>)
+    tfx::logs evaluate(const D& ds, const evaluate_options& = {}) {
+        require_compiled("evaluate");
+        compiled_->reset_metrics();
+        for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(*this, x, y);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+    template <class Y>
+    tfx::logs evaluate(const input_type& x, const Y& y, const evaluate_options& options = {}) {
+        check_rows("evaluate", x, y);
+        require_compiled("evaluate");
+        compiled_->reset_metrics();
+        const std::size_t n = x.shape()[0], b = std::size_t(std::max<index_t>(options.batch_size, 1));
+        input_type xb;
+        Y yb;
+        for (std::size_t start = 0; start < n; start += b) {
+            const std::size_t m = std::min(b, n - start);
+            xb = slice<0>(x, start, m);
+            yb = slice<0>(y, start, m);
+            step_for<Y>("evaluate").test(*this, xb, yb);
+        }
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+
+    // Weights (and, once compiled, the optimizer's state as "optimizer/...") to and from an .npz.
+    void save_weights(const std::filesystem::path& path) const {
+        if (compiled_)
+            compiled_->save(path, *this);
+        else
+            checkpoint::save(path, *this);
+    }
+    void load_weights(const std::filesystem::path& path) {
+        if (compiled_)
+            compiled_->restore(path, *this);
+        else
+            checkpoint::restore(path, checkpoint::expect_partial, *this);
+    }
+
+    // ---- the training passes (used by compile's steps; public for custom training loops)
+    const output_type& forward_train(const input_type& x) {
+        nn::train_context ctx{&gen_};
+        return forward_chain<0>(x, ctx);
+    }
+    void backward(const output_type& g) { backward_chain<N>(g); }
+    // After a successful step: layers that keep statistics (batch_norm) take them.
+    void commit() {
+        std::apply([](auto&... l) { (commit_layer(l), ...); }, layers_);
+    }
+    auto gradients() const {
+        return std::apply([](const auto&... l) { return std::tuple_cat(grads_of(l)...); }, layers_);
+    }
+
+   private:
+    template <class Lk>
+    static auto grads_of(const Lk& l) {
+        if constexpr (detail::n_trainable<Lk> == 0)
+            return std::tuple<>();
+        else
+            return l.gradients();
+    }
+    template <class Lk>
+    static void commit_layer(Lk& l) {
+        if constexpr (requires { l.commit(); }) l.commit();
+    }
+    template <class F>
+    void for_each_layer(F&& f) const {
+        [&]<std::size_t... K>(std::index_sequence<K...>) { (f(K, std::get<K>(layers_)), ...); }(std::index_sequence_for<L...>{});
+    }
+    template <class Self, class F>
+    static void visit_variables(Self& self, F& f) {
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (
+                [&] {
+                    auto& l = std::get<K>(self.layers_);
+                    using Lk = std::remove_cvref_t<decltype(l)>;
+                    const std::string& prefix = layer_names()[K];
+                    std::size_t i = 0;
+                    std::apply([&](auto&... t) { ((f(std::string_view(prefix + "/" + Lk::trainable_names[i++]), t)), ...); },
+                               l.trainable());
+                    i = 0;
+                    std::apply([&](auto&... t) { ((f(std::string_view(prefix + "/" + Lk::state_names[i++]), t)), ...); }, l.state());
+                }(),
+                ...);
+        }(std::index_sequence_for<L...>{});
+    }
+
+    template <std::size_t K, class X>
+    auto call(const X& x) const {
+        if constexpr (K == N)
+            return x;
+        else
+            return call<K + 1>(std::get<K>(layers_)(x));
+    }
+    struct predict_fn {
+        template <class X>
+        auto operator()(const X& x, const sequential_model* m) const {
+            return (*m)(x);
+        }
+    };
+
+    template <std::size_t K, class X>
+    const output_type& forward_chain(const X& x, nn::train_context& ctx) {
+        if constexpr (K == N)
+            return x;
+        else
+            return forward_chain<K + 1>(std::get<K>(layers_).forward_train(x, ctx), ctx);
+    }
+    // Does any layer below K have variables (so that the gradient must reach K's input)?
+    template <std::size_t K>
+    static constexpr bool needs_input_gradient() {
+        return []<std::size_t... J>(std::index_sequence<J...>) {
+            return ((detail::n_trainable<std::tuple_element_t<J, std::tuple<L...>>> > 0) || ... || false);
+        }(std::make_index_sequence<K>{});
+    }
+    template <std::size_t K, class G>
+    void backward_chain(const G& g) {
+        if constexpr (K > 0 && (needs_input_gradient<K - 1>() || detail::n_trainable<std::tuple_element_t<K - 1, std::tuple<L...>>> > 0)) {
+            constexpr bool need_dx = needs_input_gradient<K - 1>();
+            const auto* dx = std::get<K - 1>(layers_).template backward<need_dx>(g);
+            if constexpr (need_dx) backward_chain<K - 1>(*dx);
+        }
+    }
+
+    void require_compiled(const char* op) const {
+        if (!compiled_)
+            throw value_error(std::string("tfx: ") + op + ": the model must be compiled first (model.compile(optimizer, loss, metrics...))");
+    }
+    template <class Y>
+    detail::step_interface<sequential_model, Y>& step_for(const char* op) {
+        static_assert(std::is_base_of_v<detail::step_interface<sequential_model, Y>, detail::compiled_base<sequential_model>>,
+                      "tfx: fit: labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] "
+                      "targets for an output [?, 1] (the label type below)");
+        require_compiled(op);
+        return *compiled_;
+    }
+    template <class Y>
+    static void check_rows(const char* op, const input_type& x, const Y& y) {
+        if (x.shape()[0] != y.shape()[0])
+            throw shape_error(std::string("tfx: ") + op + ": x has " + std::to_string(x.shape()[0]) + " rows " +
+                              shape_string(x.shape()) + " but y has " + std::to_string(y.shape()[0]) + " " +
+                              shape_string(y.shape()));
+    }
+
+    // The epoch loop shared by both fits: `epoch(step)` runs one pass, calling step(x, y) per batch
+    // until it returns false (stop requested), and returns the number of steps it ran.
+    template <class Epoch>
+    history fit_loop(const fit_options& options, Epoch&& epoch) {
+        require_compiled("fit");
+        if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+        std::vector<callbacks::callback> cbs;
+        if (options.verbose != 0) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
+        bool nan_guard = false;
+        for (const auto& c : options.callbacks) {
+            cbs.push_back(c);
+            if (cbs.back().template target<callbacks::terminate_on_nan>()) nan_guard = true;
+        }
+        callbacks::training_context ctx;
+        ctx.epochs = options.epochs;
+        ctx.verbose = options.verbose;
+        ctx.save_checkpoint = [this](const std::string& path) { save_weights(path); };
+        ctx.get_weights = [this]() -> std::any {
+            std::vector<std::vector<double>> w;
+            for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
+            return w;
+        };
+        ctx.set_weights = [this](const std::any& a) {
+            const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
+            std::size_t i = 0;
+            for_each_variable([&](std::string_view, auto& t) {
+                using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+                std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
+                ++i;
+            });
+        };
+        ctx.write_histograms = [this](summary::file_writer& wr, std::int64_t step) {
+            for_each_variable([&](std::string_view name, const auto& t) {
+                std::vector<double> v(t.begin(), t.end());
+                wr.histogram(name, v, step);
+            });
+        };
+        history h;
+        tfx::logs epoch_logs, batch_logs;
+        for (auto& c : cbs) c.on_train_begin(ctx);
+        for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
+            for (auto& c : cbs) c.on_epoch_begin(ctx, e);
+            compiled_->reset_metrics();
+            std::int64_t batch = 0;
+            const std::int64_t steps = epoch([&](const auto& x, const auto& y) {
+                using Y = std::remove_cvref_t<decltype(y)>;
+                step_for<Y>("fit").train(*this, x, y, nan_guard);
+                compiled_->results(batch_logs, "");
+                for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
+                ++batch;
+                return !ctx.stop_training;
+            });
+            if (ctx.steps < 0) ctx.steps = steps;
+            epoch_logs.clear();
+            compiled_->results(epoch_logs, "");
+            if (options.validation_data) {
+                const tfx::logs v = options.validation_data(*this, options.batch_size);
+                for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
+            }
+            for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
+            h.epochs.push_back(epoch_logs);
+        }
+        for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
+        return h;
+    }
+
+    std::tuple<L...> layers_;
+    random::generator gen_{default_seed};
+    function<predict_fn> predict_{predict_fn{}};
+    std::unique_ptr<detail::compiled_base<sequential_model>> compiled_;
+};
+
+// sequential(layers::input<64>, layers::dense<128>(activations::relu), ...)
+template <class T, index_t... E, class... Specs>
+auto sequential(layers::input_spec<T, E...>, Specs... specs) {
+    using In = layers::input_spec<T, E...>;
+    using chain = typename detail::chain<1, T, shape<dyn, E...>, Specs...>::type;
+    return sequential_model<In, chain>(detail::build_chain<T, shape<dyn, E...>>(specs...));
+}
+
+}  // namespace tfx::models
