@@ -186,6 +186,8 @@ class dense_layer : public nn::detail::stage_layer<dense_layer<T, In, Units, Act
 template <index_t Units, class Act = activations::linear_t>
 struct dense_spec {
     static_assert(Units > 0, "tfx: dense: the number of units must be positive");
+    template <class T, class In>
+    static constexpr bool accepts = In::rank == 2 && std::is_floating_point_v<T>;
     Act activation{};
     template <class T, class In>
     using built = dense_layer<T, In, Units, Act>;
@@ -239,6 +241,9 @@ class conv2d_layer
 };
 template <index_t Filters, index_t KH, index_t KW, padding P, index_t SH, index_t SW, class Act>
 struct conv2d_spec {
+    template <class T, class In>
+    static constexpr bool accepts = In::rank == 4 && std::is_floating_point_v<T> &&
+                                    (P == padding::same || (In::extents[1] >= KH && In::extents[2] >= KW));
     Act activation{};
     template <class T, class In>
     using built = conv2d_layer<T, In, Filters, KH, KW, P, SH, SW, Act>;
@@ -335,6 +340,8 @@ struct pool_out {
 template <bool Max, index_t PH, index_t PW, padding P, index_t SH, index_t SW>
 struct pool_spec {
     template <class T, class In>
+    static constexpr bool accepts = In::rank == 4 && (P == padding::same || (In::extents[1] >= PH && In::extents[2] >= PW));
+    template <class T, class In>
     using built = detail_layers::fn_layer<
         T, In, typename pool_out<In, PH, PW, P, SH, SW>::type,
         std::conditional_t<Max, detail_layers::max_pool_fn<PH, PW, P, SH, SW>, detail_layers::avg_pool_fn<PH, PW, P, SH, SW>>,
@@ -359,6 +366,8 @@ struct gap_out {
     using type = shape<dyn, In::extents[3]>;
 };
 struct gap_spec {
+    template <class T, class In>
+    static constexpr bool accepts = In::rank == 4;
     template <class T, class In>
     using built = detail_layers::fn_layer<T, In, typename gap_out<In>::type, detail_layers::gap_fn, detail_layers::gap_kind>;
     template <class T, class In>
@@ -674,6 +683,8 @@ class embedding_layer {
 };
 template <index_t InputDim, index_t Dim>
 struct embedding_spec {
+    template <class I, class In>
+    static constexpr bool accepts = std::is_integral_v<I>;
     template <class I, class In>
     using built = embedding_layer<I, In, InputDim, Dim>;
     template <class I, class In>

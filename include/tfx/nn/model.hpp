@@ -135,10 +135,19 @@ class compiled final : public compiled_base<M> {
         loss_sum_ = loss_sum_weight_ = 0;
         std::apply([](auto&... m) { (m.reset_state(), ...); }, metrics_);
     }
+    // Into existing keys this allocates nothing (fit refills the same batch logs every step).
     void results(tfx::logs& out, std::string_view prefix) const override {
-        std::string key(prefix);
-        out[key + "loss"] = loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0;
-        std::apply([&](const auto&... m) { ((out[key + std::string(m.name())] = m.result()), ...); }, metrics_);
+        const double loss = loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0;
+        if (prefix.empty()) {
+            out["loss"] = loss;
+            std::size_t i = 0;
+            std::apply([&](const auto&... m) { ((out[names_[i++]] = m.result()), ...); }, metrics_);
+        } else {
+            std::string key(prefix);
+            out[key + "loss"] = loss;
+            std::size_t i = 0;
+            std::apply([&](const auto&... m) { ((out[key + names_[i++]] = m.result()), ...); }, metrics_);
+        }
     }
     void save(const std::filesystem::path& path, const M& m) const override {
         checkpoint::save(path, m, checkpoint::scope("optimizer", std::as_const(opt_)));
@@ -209,6 +218,7 @@ class compiled final : public compiled_base<M> {
     Opt opt_;
     Loss loss_;
     std::tuple<Ms...> metrics_;
+    std::array<std::string, sizeof...(Ms)> names_ = std::apply([](const auto&... m) { return std::array<std::string, sizeof...(Ms)>{m.name()...}; }, metrics_);
     grad_fn vg_;
     function<loss_value> value_;
     bool built_ = false;
@@ -378,6 +388,14 @@ class sequential_model<In, std::tuple<L...>> {
         tfx::logs out;
         compiled_->results(out, "");
         return out;
+    }
+    // The same into logs the caller keeps: with keys already there, a steady-state step allocates nothing.
+    template <class Y>
+    void train_on_batch(const input_type& x, const Y& y, tfx::logs& out) {
+        auto& c = step_for<Y>("train_on_batch");
+        compiled_->reset_metrics();
+        c.train(*this, x, y, true);
+        compiled_->results(out, "");
     }
     template <class Y>
     tfx::logs test_on_batch(const input_type& x, const Y& y) {
@@ -654,7 +672,10 @@ template <class T, index_t... E, class... Specs>
 auto sequential(layers::input_spec<T, E...>, Specs... specs) {
     using In = layers::input_spec<T, E...>;
     using chain = typename detail::chain<1, T, shape<dyn, E...>, Specs...>::type;
-    return sequential_model<In, chain>(detail::build_chain<T, shape<dyn, E...>>(specs...));
+    if constexpr (std::tuple_size_v<chain> != sizeof...(Specs))
+        return chain{};  // a layer did not fit (reported above)
+    else
+        return sequential_model<In, chain>(detail::build_chain<T, shape<dyn, E...>>(specs...));
 }
 
 }  // namespace tfx::models

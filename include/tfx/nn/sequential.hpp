@@ -30,14 +30,22 @@ template <std::size_t K, class T, class S, class... Specs>
 struct chain {
     using type = std::tuple<>;
 };
+template <bool Fits, std::size_t K, class T, class S, class Spec, class... Rest>
+struct chain_step {  // a layer that does not fit: the chain stops here, so its error stays the only one
+    using type = std::tuple<>;
+};
+template <std::size_t K, class T, class S, class Spec, class... Rest>
+struct chain_step<true, K, T, S, Spec, Rest...> {
+    using L = typename Spec::template built<T, S>;
+    using next = chain<K + 1, typename L::output_type::value_type, typename L::output_shape, Rest...>;
+    using type = decltype(std::tuple_cat(std::declval<std::tuple<L>>(), std::declval<typename next::type>()));
+};
 template <std::size_t K, class T, class S, class Spec, class... Rest>
 struct chain<K, T, S, Spec, Rest...> {
     static_assert(layer_fits<K, Spec, T, S>,
                   "tfx: sequential: a layer does not accept the output of the layer before it (its position counting the "
                   "input as 0, the layer and the shape it gets are below)");
-    using L = typename Spec::template built<T, S>;
-    using next = chain<K + 1, typename L::output_type::value_type, typename L::output_shape, Rest...>;
-    using type = decltype(std::tuple_cat(std::declval<std::tuple<L>>(), std::declval<typename next::type>()));
+    using type = typename chain_step<layer_fits<K, Spec, T, S>, K, T, S, Spec, Rest...>::type;
 };
 
 }  // namespace detail

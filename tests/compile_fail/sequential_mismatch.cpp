@@ -1,0 +1,10 @@
+// expect: tfx: sequential: a layer does not accept the output of the layer before it
+// expect: tfx::shape<-1, 128>
+// A conv2d (it takes [?, height, width, channels]) after a dense layer's [?, 128].
+#include <tfx/nn.hpp>
+
+int main() {
+    using namespace tfx;
+    auto m = models::sequential(layers::input<64>, layers::dense<128>(activations::relu), layers::conv2d<8, 3>());
+    (void)m;
+}
