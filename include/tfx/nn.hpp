@@ -13,3 +13,4 @@
 #include "optimizers/optimizers.hpp"
 #include "callbacks/callbacks.hpp"
 #include "nn/model.hpp"
+#include "nn/subclassed.hpp"

@@ -200,7 +200,7 @@ auto cotangents_of(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... s
     using KR = typename pass::KR;
     auto h = pass::run(y, ctx, seed);
     const auto sym_tuple = std::tie(syms...);
-    auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+    [[maybe_unused]] auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
         const auto& s = std::get<I>(sym_tuple);
         using S = std::remove_cvref_t<decltype(s)>;
         constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;

@@ -44,7 +44,7 @@ struct elu_t {
 inline constexpr elu_t elu{};
 struct leaky_relu_t {
     static constexpr const char* name = "leaky_relu";
-    float alpha = 0.3f;  // Keras's LeakyReLU default
+    float alpha = 0.2f;  // as tf.nn.leaky_relu and tfx::leaky_relu
     template <class X>
     auto operator()(const X& x) const {
         return tfx::leaky_relu(x, double(alpha));

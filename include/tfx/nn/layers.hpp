@@ -63,7 +63,8 @@ std::string shape_name() {
 }
 
 // The common part of a layer made of a parametrised stage f(params..., x) and an activation stage.
-// Derived provides `params()` (a std::tie of its trainable tensors) and `activation`.
+// Derived provides `params()` (a std::tie of its trainable tensors). The stage functions (f and the
+// activation, with their parameters such as elu's alpha) live in the stages, once.
 template <class Derived, class T, class In, class Out, class F, class Act, class... Params>
 class stage_layer {
    public:
@@ -73,10 +74,13 @@ class stage_layer {
     using input_type = tensor_t<T, In>;
     using output_type = tensor_t<T, Out>;
 
+    explicit stage_layer(F f = {}, Act a = {}) : pre_(f), act_(a) {}
+
+    const Act& activation() const { return act_.fn(); }
     // The inference expression over the layer's variables and x.
     template <class X>
     auto operator()(const X& x) const {
-        return std::apply([&](const auto&... p) { return self().activation(F{}(p..., x)); }, self().params());
+        return std::apply([&](const auto&... p) { return act_.fn()(pre_.fn()(p..., x)); }, self().params());
     }
 
     const output_type& forward_train(const input_type& x, train_context&) {
@@ -114,8 +118,8 @@ class stage_layer {
 
     using param_ptrs = std::tuple<const Params*...>;
 
-    stage<F, n_params> pre_{};
-    stage<Act, 0> act_{};
+    stage<F, n_params> pre_;
+    stage<Act, 0> act_;
     const input_type* x_ = nullptr;
     const output_type* z_ = nullptr;
     param_ptrs grads_{};
@@ -168,10 +172,9 @@ class dense_layer : public nn::detail::stage_layer<dense_layer<T, In, Units, Act
     static constexpr std::array<const char*, 0> state_names{};
     tensor<T, F, Units> kernel;
     tensor<T, Units> bias;
-    Act activation{};
 
     dense_layer() = default;
-    explicit dense_layer(Act a) : activation(a) {}
+    explicit dense_layer(Act a) : dense_layer::stage_layer({}, a) {}
     auto params() { return std::tie(kernel, bias); }
     auto params() const { return std::tie(kernel, bias); }
     auto trainable() { return params(); }
@@ -224,10 +227,9 @@ class conv2d_layer
     static constexpr std::array<const char*, 0> state_names{};
     tensor<T, KH, KW, C, Filters> kernel;
     tensor<T, Filters> bias;
-    Act activation{};
 
     conv2d_layer() = default;
-    explicit conv2d_layer(Act a) : activation(a) {}
+    explicit conv2d_layer(Act a) : conv2d_layer::stage_layer({}, a) {}
     auto params() { return std::tie(kernel, bias); }
     auto params() const { return std::tie(kernel, bias); }
     auto trainable() { return params(); }
@@ -266,7 +268,8 @@ class fn_layer : public nn::detail::stage_layer<fn_layer<T, In, Out, F, Kind>, T
    public:
     static constexpr const char* kind = Kind;
     static constexpr std::array<const char*, 0> trainable_names{}, state_names{};
-    activations::linear_t activation{};
+    fn_layer() = default;
+    explicit fn_layer(F f) : fn_layer::stage_layer(f) {}
     auto params() const { return std::tuple<>(); }
     auto trainable() const { return std::tuple<>(); }
     auto state() const { return std::tuple<>(); }
@@ -304,9 +307,10 @@ struct gap_fn {
 };
 template <class A>
 struct activation_fn {
+    A a{};
     template <class X>
     auto operator()(const X& x) const {
-        return A{}(x);
+        return a(x);
     }
 };
 template <class S>
@@ -379,16 +383,17 @@ constexpr gap_spec global_average_pool2d() { return {}; }
 
 template <class A>
 struct activation_spec {
+    A a{};
     template <class T, class In>
     using built = detail_layers::fn_layer<T, In, In, detail_layers::activation_fn<A>, detail_layers::activation_kind>;
     template <class T, class In>
     built<T, In> build() const {
-        return {};
+        return built<T, In>(detail_layers::activation_fn<A>{a});
     }
 };
 template <class A>
-constexpr activation_spec<A> activation(A) {
-    return {};
+constexpr activation_spec<A> activation(A a) {
+    return {a};
 }
 
 // ---- dropout: in training, each element is kept with probability 1 - rate and scaled by
@@ -505,10 +510,11 @@ class batch_norm_layer {
     static constexpr std::array<const char*, 2> trainable_names{"gamma", "beta"};
     static constexpr std::array<const char*, 2> state_names{"moving_mean", "moving_variance"};
     tensor<T, C> gamma, beta, moving_mean, moving_variance;
-    double momentum = 0.99, epsilon = 1e-3;
+    double momentum = 0.99;
 
     batch_norm_layer() = default;
-    batch_norm_layer(double m, double e) : momentum(m), epsilon(e), stage_(train_fn{e}) {}
+    batch_norm_layer(double m, double e) : momentum(m), stage_(train_fn{e}) {}
+    double epsilon() const { return stage_.fn().epsilon; }  // fixed when the layer is built
     auto trainable() { return std::tie(gamma, beta); }
     auto trainable() const { return std::tie(gamma, beta); }
     auto state() { return std::tie(moving_mean, moving_variance); }
@@ -521,7 +527,7 @@ class batch_norm_layer {
     }
     template <class X>
     auto operator()(const X& x) const {
-        return (x - moving_mean) * rsqrt(moving_variance + T(epsilon)) * gamma + beta;
+        return (x - moving_mean) * rsqrt(moving_variance + T(epsilon())) * gamma + beta;
     }
     const output_type& forward_train(const input_type& x, train_context&) {
         x_ = &x;
@@ -582,10 +588,9 @@ class layer_norm_layer {
     static constexpr std::array<const char*, 2> trainable_names{"gamma", "beta"};
     static constexpr std::array<const char*, 0> state_names{};
     tensor<T, C> gamma, beta;
-    double epsilon = 1e-3;
-
     layer_norm_layer() = default;
-    explicit layer_norm_layer(double e) : epsilon(e), stage_(fn{e}) {}
+    explicit layer_norm_layer(double e) : stage_(fn{e}) {}
+    double epsilon() const { return stage_.fn().epsilon; }  // fixed when the layer is built
     auto trainable() { return std::tie(gamma, beta); }
     auto trainable() const { return std::tie(gamma, beta); }
     auto state() const { return std::tuple<>(); }
@@ -595,7 +600,7 @@ class layer_norm_layer {
     }
     template <class X>
     auto operator()(const X& x) const {
-        return fn{epsilon}(gamma, beta, x);
+        return stage_.fn()(gamma, beta, x);
     }
     const output_type& forward_train(const input_type& x, train_context&) {
         x_ = &x;
