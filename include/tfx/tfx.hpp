@@ -22,3 +22,4 @@
 #include "autodiff/grad.hpp"
 #include "autodiff/jvp.hpp"
 #include "autodiff/custom_vjp.hpp"
+#include "expr/conv.hpp"
