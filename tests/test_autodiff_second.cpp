@@ -100,3 +100,15 @@ TEST_CASE("Hessian-vector products: diagonal Hessian exactly, and <u, H v> == <v
     auto [g3, hu2] = tfx::jvp(tfx::grad(h), std::tuple{w, c}, std::tuple{u, 0});
     CHECK(close(adtest::dot(u, hv2), adtest::dot(v, hu2), 1e-12));
 }
+
+TEST_CASE("vjp of grad: a row of the Hessian", "[autodiff][second]") {
+    tfx::tensor<double, 3> a{0.1, 0.2, 0.3};
+    auto g = tfx::grad([](auto x) { return tfx::sum(tfx::sin(x) * x); });
+    auto [ga, pb] = tfx::vjp(g, a);
+    tfx::tensor<double, 3> c{1, 0, 0};
+    auto [h] = pb(c);  // d/dx0 (cos x0 * x0 + sin x0) = 2 cos x0 - x0 sin x0; the Hessian is diagonal
+    CHECK(ga(1) == Approx(std::cos(0.2) * 0.2 + std::sin(0.2)).epsilon(1e-12));
+    CHECK(h(0) == Approx(2 * std::cos(0.1) - 0.1 * std::sin(0.1)).epsilon(1e-12));
+    CHECK(h(1) == 0);
+    CHECK(h(2) == 0);
+}

@@ -244,6 +244,30 @@ auto traced_gradient(F f, Pack pack) {
 }
 }  // namespace detail
 
+// What value_and_grad returns: a tfx::function over tensors, which also takes a model (tfx::nn) as
+// its one argument — value_and_grad([&](auto& m) { return loss(y, m(x)); })(model) — for custom
+// training loops: then f runs the model in training mode and the result is (value, the gradients
+// of the model's trainable variables, in the order of model.trainable_variables()).
+template <class Traced, class F>
+class gradient_function : public function<Traced> {
+   public:
+    gradient_function(Traced t, F f) : function<Traced>(std::move(t)), f_(std::move(f)) {}
+    using function<Traced>::operator();
+    template <class M>
+        requires requires(M& m) { m.trainable_variables(); m.forward_train(std::declval<const typename M::input_type&>()); }
+    auto operator()(M& m) & {
+        return m.value_and_grad_of(f_);
+    }
+    template <class M>
+        requires requires(M& m) { m.trainable_variables(); m.forward_train(std::declval<const typename M::input_type&>()); }
+    auto operator()(M& m) && {
+        return m.value_and_grad_of(f_);
+    }
+
+   private:
+    F f_;
+};
+
 // value_and_grad<I...>(f)(args...) -> (value, gradient w.r.t. arg I...) as references to tensors
 // owned by the returned callable (valid until its next call with the same argument types).
 template <std::size_t... Is, class F>
@@ -251,10 +275,10 @@ auto value_and_grad(F f) {
     if constexpr (sizeof...(Is) == 0) {
         return value_and_grad<0>(std::move(f));
     } else {
-        auto traced = detail::traced_gradient<Is...>(std::move(f), [](const auto& y, auto gs) {
+        auto traced = detail::traced_gradient<Is...>(f, [](const auto& y, auto gs) {
             return std::tuple_cat(std::tuple{y}, std::move(gs));
         });
-        return function<decltype(traced)>(std::move(traced));
+        return gradient_function<decltype(traced), F>(std::move(traced), std::move(f));
     }
 }
 
@@ -286,7 +310,7 @@ auto vjp(F f, const A&... args) {
         return std::remove_cvref_t<decltype(y)>(y);
     }();
     using Y = decltype(value);
-    auto pullback = [f, ptrs = std::tuple{&args...}](const Y& cotangent) {
+    auto pullback = [f, ptrs = std::tuple{&args...}](const Y& cotangent) mutable {  // mutable: f may be a tfx::function (grad of f)
         auto traced = [&f]<bool Nested>(traced_tag<Nested>, detail::eval_ctx& ctx, const auto&... s) {
             auto all = std::tie(s...);
             return [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -87,10 +87,9 @@ struct traced_tag {
 template <class F>
 class function;
 
+// A tfx::function, or a class derived from one (what value_and_grad returns).
 template <class F>
-struct is_function : std::false_type {};
-template <class F>
-struct is_function<function<F>> : std::true_type {};
+struct is_function : std::bool_constant<requires { typename F::is_tfx_function; }> {};
 
 namespace detail {
 // Call f on symbols (or expressions), passing the tag and context when f takes them.
@@ -108,6 +107,7 @@ decltype(auto) invoke_traced(F& f, eval_ctx& ctx, const X&... x) {
 template <class F>
 class function {
    public:
+    using is_tfx_function = void;
     explicit function(F f) : f_(std::move(f)) {}
     // A copy has the same f and its own (empty) plans: plans are caches, not state.
     function(const function& o) : f_(o.f_) {}

@@ -268,11 +268,268 @@ struct evaluate_options {
     int verbose = 0;
 };
 
+// The Keras API shared by every model (compile, fit, evaluate, train_on_batch, weights). Derived
+// provides input_type/output_type, forward_train(x), backward(g), commit(), gradients(),
+// trainable_variables(), trainable_variable_names(), for_each_variable(f) and predict(x).
+template <class Derived, class Input>
+class model_api {
+   public:
+    using fit_options = models::fit_options<Derived>;
+
+    model_api() = default;
+    model_api(const model_api& o) : compiled_(o.compiled_ ? o.compiled_->clone() : nullptr) {}
+    model_api(model_api&&) noexcept = default;
+    model_api& operator=(const model_api& o) {
+        if (this != &o) compiled_ = o.compiled_ ? o.compiled_->clone() : nullptr;
+        return *this;
+    }
+    model_api& operator=(model_api&&) noexcept = default;
+
+    // ---- training
+    template <class Opt, class Loss, class... Ms>
+    void compile(Opt optimizer, Loss loss, Ms... metrics) {
+        compiled_ = std::make_unique<detail::compiled<Derived, Opt, Loss, Ms...>>(std::move(optimizer), loss,
+                                                                                            std::move(metrics)...);
+    }
+    bool compiled() const { return bool(compiled_); }
+
+    // One step on one batch; returns the loss and metrics of that batch.
+    template <class Y>
+    tfx::logs train_on_batch(const Input& x, const Y& y) {
+        auto& c = step_for<Y>("train_on_batch");
+        compiled_->reset_metrics();
+        c.train(self(), x, y, true);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+    // The same into logs the caller keeps: with keys already there, a steady-state step allocates nothing.
+    template <class Y>
+    void train_on_batch(const Input& x, const Y& y, tfx::logs& out) {
+        auto& c = step_for<Y>("train_on_batch");
+        compiled_->reset_metrics();
+        c.train(self(), x, y, true);
+        compiled_->results(out, "");
+    }
+    template <class Y>
+    tfx::logs test_on_batch(const Input& x, const Y& y) {
+        auto& c = step_for<Y>("test_on_batch");
+        compiled_->reset_metrics();
+        c.test(self(), x, y);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+
+    // fit on a dataset of (x, y) batches.
+    template <class D>
+        requires(!is_tensor_v<D>)
+    history fit(const D& ds, const fit_options& options = {}) {
+        return fit_loop(options, [&](auto&& step) {
+            std::int64_t n = 0;
+            for (const auto& [x, y] : ds) {
+                if (!step(x, y)) return n;
+                if (++n == options.steps_per_epoch) break;
+            }
+            return n;
+        });
+    }
+    // fit on tensors: batches of options.batch_size, shuffled each epoch when options.shuffle.
+    template <class Y>
+    history fit(const Input& x, const Y& y, const fit_options& options = {}) {
+        check_rows("fit", x, y);
+        if (options.batch_size <= 0)
+            throw value_error("tfx: fit: batch_size must be positive, got " + std::to_string(options.batch_size));
+        const std::size_t n = x.shape()[0], b = std::size_t(options.batch_size);
+        tensor<std::int64_t, dyn> order(n), idx;
+        std::iota(order.begin(), order.end(), 0);
+        random::generator shuffler{options.seed};
+        Input xb;
+        Y yb;
+        return fit_loop(options, [&](auto&& step) {
+            if (options.shuffle)
+                for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(shuffler.below(i))));
+            std::int64_t steps = 0;
+            for (std::size_t start = 0; start < n; start += b) {
+                idx = slice<0>(order, start, std::min(b, n - start));
+                xb = gather<0>(x, idx);
+                yb = gather<0>(y, idx);
+                ++steps;
+                if (!step(xb, yb)) break;
+            }
+            return steps;
+        });
+    }
+
+    template <class D>
+        requires(!is_tensor_v<D>)
+    tfx::logs evaluate(const D& ds, const evaluate_options& = {}) {
+        require_compiled("evaluate");
+        compiled_->reset_metrics();
+        for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(self(), x, y);
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+    template <class Y>
+    tfx::logs evaluate(const Input& x, const Y& y, const evaluate_options& options = {}) {
+        check_rows("evaluate", x, y);
+        require_compiled("evaluate");
+        compiled_->reset_metrics();
+        const std::size_t n = x.shape()[0], b = std::size_t(std::max<index_t>(options.batch_size, 1));
+        Input xb;
+        Y yb;
+        for (std::size_t start = 0; start < n; start += b) {
+            const std::size_t m = std::min(b, n - start);
+            xb = slice<0>(x, start, m);
+            yb = slice<0>(y, start, m);
+            step_for<Y>("evaluate").test(self(), xb, yb);
+        }
+        tfx::logs out;
+        compiled_->results(out, "");
+        return out;
+    }
+
+    // Weights (and, once compiled, the optimizer's state as "optimizer/...") to and from an .npz.
+    void save_weights(const std::filesystem::path& path) const {
+        if (compiled_)
+            compiled_->save(path, self());
+        else
+            checkpoint::save(path, self());
+    }
+    void load_weights(const std::filesystem::path& path) {
+        if (compiled_)
+            compiled_->restore(path, self());
+        else
+            checkpoint::restore(path, checkpoint::expect_partial, self());
+    }
+
+    // For custom training loops, tfx::value_and_grad(f)(model) (autodiff/grad.hpp) comes here: f gets
+    // a view of the model whose call is the training pass, f's scalar is differentiated with respect
+    // to the model's output, and that gradient is pushed through the layers. Returns (value, the
+    // gradients of trainable_variables(), in order; references valid until the next step).
+    struct training_view {
+        Derived* m;
+        const typename Derived::output_type* pred = nullptr;
+        auto operator()(const Input& x) {
+            pred = &m->forward_train(x);
+            return tref<typename Derived::output_type>(*pred);
+        }
+    };
+    template <class F>
+    auto value_and_grad_of(F& f) {
+        training_view v{&self()};
+        auto loss = f(v);
+        using L = std::remove_cvref_t<decltype(loss)>;
+        static_assert(expression<L> && L::shape_type::rank == 0,
+                      "tfx: value_and_grad: f(model) must return a scalar expression of the model's output (its type below)");
+        if (!v.pred) throw value_error("tfx: value_and_grad: f did not call the model (m(x))");
+        auto [value, g] = tfx::gradient(loss, *v.pred);
+        self().backward(g);
+        self().commit();
+        return std::tuple{value, self().gradients()};
+    }
+
+   protected:
+    Derived& self() { return static_cast<Derived&>(*this); }
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+    void require_compiled(const char* op) const {
+        if (!compiled_)
+            throw value_error(std::string("tfx: ") + op + ": the model must be compiled first (model.compile(optimizer, loss, metrics...))");
+    }
+    template <class Y>
+    detail::step_interface<Derived, Y>& step_for(const char* op) {
+        static_assert(std::is_base_of_v<detail::step_interface<Derived, Y>, detail::compiled_base<Derived>>,
+                      "tfx: fit: labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] "
+                      "targets for an output [?, 1] (the label type below)");
+        require_compiled(op);
+        return *compiled_;
+    }
+    template <class Y>
+    static void check_rows(const char* op, const Input& x, const Y& y) {
+        if (x.shape()[0] != y.shape()[0])
+            throw shape_error(std::string("tfx: ") + op + ": x has " + std::to_string(x.shape()[0]) + " rows " +
+                              shape_string(x.shape()) + " but y has " + std::to_string(y.shape()[0]) + " " +
+                              shape_string(y.shape()));
+    }
+
+    // The epoch loop shared by both fits: `epoch(step)` runs one pass, calling step(x, y) per batch
+    // until it returns false (stop requested), and returns the number of steps it ran.
+    template <class Epoch>
+    history fit_loop(const fit_options& options, Epoch&& epoch) {
+        require_compiled("fit");
+        if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+        std::vector<callbacks::callback> cbs;
+        if (options.verbose != 0) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
+        bool nan_guard = false;
+        for (const auto& c : options.callbacks) {
+            cbs.push_back(c);
+            if (cbs.back().template target<callbacks::terminate_on_nan>()) nan_guard = true;
+        }
+        callbacks::training_context ctx;
+        ctx.epochs = options.epochs;
+        ctx.verbose = options.verbose;
+        ctx.save_checkpoint = [this](const std::string& path) { save_weights(path); };
+        ctx.get_weights = [this]() -> std::any {
+            std::vector<std::vector<double>> w;
+            self().for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
+            return w;
+        };
+        ctx.set_weights = [this](const std::any& a) {
+            const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
+            std::size_t i = 0;
+            self().for_each_variable([&](std::string_view, auto& t) {
+                using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+                std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
+                ++i;
+            });
+        };
+        ctx.write_histograms = [this](summary::file_writer& wr, std::int64_t step) {
+            self().for_each_variable([&](std::string_view name, const auto& t) {
+                std::vector<double> v(t.begin(), t.end());
+                wr.histogram(name, v, step);
+            });
+        };
+        history h;
+        tfx::logs epoch_logs, batch_logs;
+        for (auto& c : cbs) c.on_train_begin(ctx);
+        for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
+            for (auto& c : cbs) c.on_epoch_begin(ctx, e);
+            compiled_->reset_metrics();
+            std::int64_t batch = 0;
+            const std::int64_t steps = epoch([&](const auto& x, const auto& y) {
+                using Y = std::remove_cvref_t<decltype(y)>;
+                step_for<Y>("fit").train(self(), x, y, nan_guard);
+                compiled_->results(batch_logs, "");
+                for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
+                ++batch;
+                return !ctx.stop_training;
+            });
+            if (ctx.steps < 0) ctx.steps = steps;
+            epoch_logs.clear();
+            compiled_->results(epoch_logs, "");
+            if (options.validation_data) {
+                const tfx::logs v = options.validation_data(self(), options.batch_size);
+                for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
+            }
+            for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
+            h.epochs.push_back(epoch_logs);
+        }
+        for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
+        return h;
+    }
+
+    std::unique_ptr<detail::compiled_base<Derived>> compiled_;
+};
+
 // The model over a chain of built layers (a tuple). sequential(...) makes one.
 template <class In, class Layers>
 class sequential_model;
 template <class In, class... L>
-class sequential_model<In, std::tuple<L...>> {
+class sequential_model<In, std::tuple<L...>>
+    : public model_api<sequential_model<In, std::tuple<L...>>, nn::detail::tensor_t<typename In::value_type, typename In::shape_type>> {
+    using api = model_api<sequential_model<In, std::tuple<L...>>, nn::detail::tensor_t<typename In::value_type, typename In::shape_type>>;
+    friend api;
     static constexpr std::size_t N = sizeof...(L);
     static_assert(N > 0, "tfx: sequential: a model needs at least one layer after its input");
     using first_layer = std::tuple_element_t<0, std::tuple<L...>>;
@@ -283,21 +540,12 @@ class sequential_model<In, std::tuple<L...>> {
     using output_type = typename last_layer::output_type;
     using output_shape = typename last_layer::output_shape;
     using value_type = typename output_type::value_type;
-    using fit_options = models::fit_options<sequential_model>;
 
     // A new model's variables are drawn from a fixed default seed; initialize(generator) draws again.
     explicit sequential_model(std::tuple<L...> layers) : layers_(std::move(layers)) {
         random::generator gen{default_seed};
         initialize(gen);
     }
-    sequential_model(const sequential_model& o)
-        : layers_(o.layers_), gen_(o.gen_), compiled_(o.compiled_ ? o.compiled_->clone() : nullptr) {}
-    sequential_model(sequential_model&&) noexcept = default;
-    sequential_model& operator=(const sequential_model& o) {
-        if (this != &o) *this = sequential_model(o);
-        return *this;
-    }
-    sequential_model& operator=(sequential_model&&) noexcept = default;
 
     static constexpr std::uint64_t default_seed = 1337;
     void initialize(random::generator gen) {
@@ -370,125 +618,6 @@ class sequential_model<In, std::tuple<L...>> {
     // predict(x): the outputs for a batch, computed by one compiled function (no allocation after the
     // first call with this batch size). The reference is valid until the next predict.
     const output_type& predict(const input_type& x) { return predict_(x, this); }
-
-    // ---- training
-    template <class Opt, class Loss, class... Ms>
-    void compile(Opt optimizer, Loss loss, Ms... metrics) {
-        compiled_ = std::make_unique<detail::compiled<sequential_model, Opt, Loss, Ms...>>(std::move(optimizer), loss,
-                                                                                            std::move(metrics)...);
-    }
-    bool compiled() const { return bool(compiled_); }
-
-    // One step on one batch; returns the loss and metrics of that batch.
-    template <class Y>
-    tfx::logs train_on_batch(const input_type& x, const Y& y) {
-        auto& c = step_for<Y>("train_on_batch");
-        compiled_->reset_metrics();
-        c.train(*this, x, y, true);
-        tfx::logs out;
-        compiled_->results(out, "");
-        return out;
-    }
-    // The same into logs the caller keeps: with keys already there, a steady-state step allocates nothing.
-    template <class Y>
-    void train_on_batch(const input_type& x, const Y& y, tfx::logs& out) {
-        auto& c = step_for<Y>("train_on_batch");
-        compiled_->reset_metrics();
-        c.train(*this, x, y, true);
-        compiled_->results(out, "");
-    }
-    template <class Y>
-    tfx::logs test_on_batch(const input_type& x, const Y& y) {
-        auto& c = step_for<Y>("test_on_batch");
-        compiled_->reset_metrics();
-        c.test(*this, x, y);
-        tfx::logs out;
-        compiled_->results(out, "");
-        return out;
-    }
-
-    // fit on a dataset of (x, y) batches.
-    template <class D>
-        requires(!is_tensor_v<D>)
-    history fit(const D& ds, const fit_options& options = {}) {
-        return fit_loop(options, [&](auto&& step) {
-            std::int64_t n = 0;
-            for (const auto& [x, y] : ds) {
-                if (!step(x, y)) return n;
-                if (++n == options.steps_per_epoch) break;
-            }
-            return n;
-        });
-    }
-    // fit on tensors: batches of options.batch_size, shuffled each epoch when options.shuffle.
-    template <class Y>
-    history fit(const input_type& x, const Y& y, const fit_options& options = {}) {
-        check_rows("fit", x, y);
-        if (options.batch_size <= 0)
-            throw value_error("tfx: fit: batch_size must be positive, got " + std::to_string(options.batch_size));
-        const std::size_t n = x.shape()[0], b = std::size_t(options.batch_size);
-        tensor<std::int64_t, dyn> order(n), idx;
-        std::iota(order.begin(), order.end(), 0);
-        random::generator shuffler{options.seed};
-        input_type xb;
-        Y yb;
-        return fit_loop(options, [&](auto&& step) {
-            if (options.shuffle)
-                for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(shuffler.below(i))));
-            std::int64_t steps = 0;
-            for (std::size_t start = 0; start < n; start += b) {
-                idx = slice<0>(order, start, std::min(b, n - start));
-                xb = gather<0>(x, idx);
-                yb = gather<0>(y, idx);
-                ++steps;
-                if (!step(xb, yb)) break;
-            }
-            return steps;
-        });
-    }
-
-    template <class D>
-        requires(!is_tensor_v<D>)
-    tfx::logs evaluate(const D& ds, const evaluate_options& = {}) {
-        require_compiled("evaluate");
-        compiled_->reset_metrics();
-        for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(*this, x, y);
-        tfx::logs out;
-        compiled_->results(out, "");
-        return out;
-    }
-    template <class Y>
-    tfx::logs evaluate(const input_type& x, const Y& y, const evaluate_options& options = {}) {
-        check_rows("evaluate", x, y);
-        require_compiled("evaluate");
-        compiled_->reset_metrics();
-        const std::size_t n = x.shape()[0], b = std::size_t(std::max<index_t>(options.batch_size, 1));
-        input_type xb;
-        Y yb;
-        for (std::size_t start = 0; start < n; start += b) {
-            const std::size_t m = std::min(b, n - start);
-            xb = slice<0>(x, start, m);
-            yb = slice<0>(y, start, m);
-            step_for<Y>("evaluate").test(*this, xb, yb);
-        }
-        tfx::logs out;
-        compiled_->results(out, "");
-        return out;
-    }
-
-    // Weights (and, once compiled, the optimizer's state as "optimizer/...") to and from an .npz.
-    void save_weights(const std::filesystem::path& path) const {
-        if (compiled_)
-            compiled_->save(path, *this);
-        else
-            checkpoint::save(path, *this);
-    }
-    void load_weights(const std::filesystem::path& path) {
-        if (compiled_)
-            compiled_->restore(path, *this);
-        else
-            checkpoint::restore(path, checkpoint::expect_partial, *this);
-    }
 
     // ---- the training passes (used by compile's steps; public for custom training loops)
     const output_type& forward_train(const input_type& x) {
@@ -575,96 +704,9 @@ class sequential_model<In, std::tuple<L...>> {
         }
     }
 
-    void require_compiled(const char* op) const {
-        if (!compiled_)
-            throw value_error(std::string("tfx: ") + op + ": the model must be compiled first (model.compile(optimizer, loss, metrics...))");
-    }
-    template <class Y>
-    detail::step_interface<sequential_model, Y>& step_for(const char* op) {
-        static_assert(std::is_base_of_v<detail::step_interface<sequential_model, Y>, detail::compiled_base<sequential_model>>,
-                      "tfx: fit: labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] "
-                      "targets for an output [?, 1] (the label type below)");
-        require_compiled(op);
-        return *compiled_;
-    }
-    template <class Y>
-    static void check_rows(const char* op, const input_type& x, const Y& y) {
-        if (x.shape()[0] != y.shape()[0])
-            throw shape_error(std::string("tfx: ") + op + ": x has " + std::to_string(x.shape()[0]) + " rows " +
-                              shape_string(x.shape()) + " but y has " + std::to_string(y.shape()[0]) + " " +
-                              shape_string(y.shape()));
-    }
-
-    // The epoch loop shared by both fits: `epoch(step)` runs one pass, calling step(x, y) per batch
-    // until it returns false (stop requested), and returns the number of steps it ran.
-    template <class Epoch>
-    history fit_loop(const fit_options& options, Epoch&& epoch) {
-        require_compiled("fit");
-        if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
-        std::vector<callbacks::callback> cbs;
-        if (options.verbose != 0) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
-        bool nan_guard = false;
-        for (const auto& c : options.callbacks) {
-            cbs.push_back(c);
-            if (cbs.back().template target<callbacks::terminate_on_nan>()) nan_guard = true;
-        }
-        callbacks::training_context ctx;
-        ctx.epochs = options.epochs;
-        ctx.verbose = options.verbose;
-        ctx.save_checkpoint = [this](const std::string& path) { save_weights(path); };
-        ctx.get_weights = [this]() -> std::any {
-            std::vector<std::vector<double>> w;
-            for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
-            return w;
-        };
-        ctx.set_weights = [this](const std::any& a) {
-            const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
-            std::size_t i = 0;
-            for_each_variable([&](std::string_view, auto& t) {
-                using T = typename std::remove_cvref_t<decltype(t)>::value_type;
-                std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
-                ++i;
-            });
-        };
-        ctx.write_histograms = [this](summary::file_writer& wr, std::int64_t step) {
-            for_each_variable([&](std::string_view name, const auto& t) {
-                std::vector<double> v(t.begin(), t.end());
-                wr.histogram(name, v, step);
-            });
-        };
-        history h;
-        tfx::logs epoch_logs, batch_logs;
-        for (auto& c : cbs) c.on_train_begin(ctx);
-        for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
-            for (auto& c : cbs) c.on_epoch_begin(ctx, e);
-            compiled_->reset_metrics();
-            std::int64_t batch = 0;
-            const std::int64_t steps = epoch([&](const auto& x, const auto& y) {
-                using Y = std::remove_cvref_t<decltype(y)>;
-                step_for<Y>("fit").train(*this, x, y, nan_guard);
-                compiled_->results(batch_logs, "");
-                for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
-                ++batch;
-                return !ctx.stop_training;
-            });
-            if (ctx.steps < 0) ctx.steps = steps;
-            epoch_logs.clear();
-            compiled_->results(epoch_logs, "");
-            if (options.validation_data) {
-                const tfx::logs v = options.validation_data(*this, options.batch_size);
-                for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
-            }
-            for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
-            h.epochs.push_back(epoch_logs);
-        }
-        for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
-        return h;
-    }
-
     std::tuple<L...> layers_;
     random::generator gen_{default_seed};
     function<predict_fn> predict_{predict_fn{}};
-    std::unique_ptr<detail::compiled_base<sequential_model>> compiled_;
 };
 
 // sequential(layers::input<64>, layers::dense<128>(activations::relu), ...)
