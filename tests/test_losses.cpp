@@ -1,0 +1,479 @@
+// tfx::losses: values against the published formulas (computed here, in double, element by
+// element) and against the examples of the tf.keras.losses documentation; gradients through
+// value_and_grad against finite differences; the run-time checks (check() and the shape checks of
+// the call) and the conditions behind the static_asserts.
+//
+// Compile-fail cases: building this file with -DTFX_LOSSES_COMPILE_FAIL=<n> must stop at the
+// static_assert quoted in the case.
+#include <tfx/nn/losses.hpp>
+
+#ifdef TFX_LOSSES_COMPILE_FAIL
+#include <tfx/tfx.hpp>
+
+void compile_fail_case() {
+    tfx::tensor<float, tfx::dyn, 10> logits(4);
+    tfx::tensor<std::int64_t, tfx::dyn> labels(4);
+    tfx::tensor<float, tfx::dyn, 4> y4(4);
+    tfx::tensor<float, tfx::dyn> p(4);
+#if TFX_LOSSES_COMPILE_FAIL == 1
+    // expect: tfx: categorical_crossentropy: y_pred needs a class axis
+    (void)tfx::losses::categorical_crossentropy{}(p, p);
+#elif TFX_LOSSES_COMPILE_FAIL == 2
+    // expect: tfx: loss: y_true and y_pred have incompatible shapes
+    (void)tfx::losses::mean_squared_error{}(y4, logits);
+#elif TFX_LOSSES_COMPILE_FAIL == 3
+    // expect: tfx: sparse_categorical_crossentropy: labels must have y_pred's shape without its class axis
+    (void)tfx::losses::sparse_categorical_crossentropy{}(y4, logits);
+#elif TFX_LOSSES_COMPILE_FAIL == 4
+    // expect: tfx: categorical_crossentropy: y_true must be one-hot
+    (void)tfx::losses::categorical_crossentropy{}(labels, logits);
+#elif TFX_LOSSES_COMPILE_FAIL == 5
+    // expect: tfx: loss: y_pred must have floating-point elements
+    (void)tfx::losses::binary_crossentropy{}(labels, labels);
+#endif
+}
+
+#else
+
+#include "test_autodiff_check.hpp"
+
+#include <limits>
+
+namespace {
+
+using tfx::dyn;
+using tfx::shape;
+using tfx::tensor;
+namespace losses = tfx::losses;
+
+constexpr double eps = 1e-7;
+
+// Reference values, one element at a time in double.
+template <class A, class B, class F>
+double mean_of(const A& t, const B& p, F f) {
+    double s = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) s += f(double(t.data()[i]), double(p.data()[i]));
+    return s / double(p.size());
+}
+double clip(double v, double lo, double hi) { return std::min(std::max(v, lo), hi); }
+double bce_probability(double t, double p) {
+    const double c = clip(p, eps, 1 - eps);
+    return -(t * std::log(c + eps) + (1 - t) * std::log(1 - c + eps));
+}
+double bce_logit(double t, double x) { return std::log1p(std::exp(x)) - x * t; }  // moderate x only
+
+// Categorical: rows of C values.
+template <class A, class B>
+double cce_probability_ref(const A& t, const B& p, std::size_t C, double smoothing = 0) {
+    const std::size_t n = p.size() / C;
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        double s = 0;
+        for (std::size_t c = 0; c < C; ++c) s += double(p.data()[i * C + c]);
+        for (std::size_t c = 0; c < C; ++c) {
+            const double tc = double(t.data()[i * C + c]) * (1 - smoothing) + smoothing / double(C);
+            total -= tc * std::log(clip(double(p.data()[i * C + c]) / s, eps, 1 - eps));
+        }
+    }
+    return total / double(n);
+}
+template <class A, class B>
+double cce_logit_ref(const A& t, const B& x, std::size_t C, double smoothing = 0) {
+    const std::size_t n = x.size() / C;
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        double m = -std::numeric_limits<double>::infinity(), s = 0;
+        for (std::size_t c = 0; c < C; ++c) m = std::max(m, double(x.data()[i * C + c]));
+        for (std::size_t c = 0; c < C; ++c) s += std::exp(double(x.data()[i * C + c]) - m);
+        const double lse = m + std::log(s);
+        for (std::size_t c = 0; c < C; ++c) {
+            const double tc = double(t.data()[i * C + c]) * (1 - smoothing) + smoothing / double(C);
+            total -= tc * (double(x.data()[i * C + c]) - lse);
+        }
+    }
+    return total / double(n);
+}
+// Sparse: Keras takes log(clip(p)) as logits when from_logits is false.
+template <class L, class B>
+double scce_ref(const L& labels, const B& x, std::size_t C, bool from_logits) {
+    const std::size_t n = x.size() / C;
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto z = [&](std::size_t c) {
+            const double v = double(x.data()[i * C + c]);
+            return from_logits ? v : std::log(clip(v, eps, 1 - eps));
+        };
+        double m = -std::numeric_limits<double>::infinity(), s = 0;
+        for (std::size_t c = 0; c < C; ++c) m = std::max(m, z(c));
+        for (std::size_t c = 0; c < C; ++c) s += std::exp(z(c) - m);
+        total += m + std::log(s) - z(std::size_t(labels.data()[i]));
+    }
+    return total / double(n);
+}
+
+template <class E>
+double value_of(const E& e) {
+    tensor<typename E::value_type> v = e;
+    return double(v());
+}
+
+template <class L>
+std::string message_of(const L& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "(nothing thrown)";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- values
+
+TEST_CASE("mean_squared_error, mean_absolute_error and huber match their formulas", "[losses]") {
+    const tensor<double, dyn, 2> t{{0, 1}, {1, 1}, {2, 0}};
+    const tensor<double, dyn, 2> p{{0.5, 1}, {1.5, 0}, {2, 2}};  // errors 0.5 0 0.5 -1 0 2
+    CHECK(value_of(losses::mean_squared_error{}(t, p)) == Approx(5.5 / 6).epsilon(1e-14));
+    CHECK(value_of(losses::mean_absolute_error{}(t, p)) == Approx(4.0 / 6).epsilon(1e-14));
+    // delta 1: 0.125 0 0.125 0.5 0 (2 - 0.5); delta 0.5: 0.125 0 0.125 (0.5 - 0.125) 0 (1 - 0.125)
+    CHECK(value_of(losses::huber{}(t, p)) == Approx(2.25 / 6).epsilon(1e-14));
+    CHECK(value_of(losses::huber{.delta = 0.5}(t, p)) == Approx(1.5 / 6).epsilon(1e-14));
+    auto huber_ref = [](double d) {
+        return [d](double a, double b) {
+            const double e = std::abs(b - a);
+            return e <= d ? 0.5 * e * e : d * e - 0.5 * d * d;
+        };
+    };
+    CHECK(value_of(losses::huber{.delta = 1.7}(t, p)) == Approx(mean_of(t, p, huber_ref(1.7))).epsilon(1e-14));
+    CHECK(losses::huber::name == std::string("huber_loss"));
+    CHECK(losses::mean_squared_error::name == std::string("mean_squared_error"));
+}
+
+TEST_CASE("regression losses give the tf.keras documentation's values", "[losses]") {
+    const tensor<double, dyn, 2> t{{0, 1}, {0, 0}};
+    const tensor<double, dyn, 2> p{{1, 1}, {1, 0}}, q{{0.6, 0.4}, {0.4, 0.6}};
+    CHECK(value_of(losses::mean_squared_error{}(t, p)) == Approx(0.5));
+    CHECK(value_of(losses::mean_absolute_error{}(t, p)) == Approx(0.5));
+    CHECK(value_of(losses::huber{}(t, q)) == Approx(0.155).margin(5e-4));
+}
+
+TEST_CASE("labels of shape [N] go with predictions [N, 1] and back, and integer labels are cast", "[losses]") {
+    const tensor<std::int32_t, dyn> t{1, 0, 3};
+    const tensor<float, dyn, 1> p{{0.5f}, {0.f}, {1.f}};
+    const tensor<float, dyn> p1{0.5f, 0.f, 1.f};
+    const tensor<float, dyn, 1> t1{{1.f}, {0.f}, {3.f}};
+    // Not the [3, 3] broadcast: (0.25 + 0 + 4) / 3.
+    CHECK(value_of(losses::mean_squared_error{}(t, p)) == Approx(4.25 / 3));
+    CHECK(value_of(losses::mean_squared_error{}(t1, p1)) == Approx(4.25 / 3));
+    CHECK(value_of(losses::mean_absolute_error{}(t, p)) == Approx(2.5 / 3));
+}
+
+TEST_CASE("binary_crossentropy from probabilities and from logits matches the formula", "[losses]") {
+    const tensor<double, dyn, 2> t{{1, 0}, {0, 1}, {1, 1}, {0, 0}};
+    const tensor<double, dyn, 2> p{{0.9, 0.2}, {0.6, 0.3}, {0.999, 1.0}, {0.0, 0.45}};  // 1.0 and 0.0 are clipped
+    const tensor<double, dyn, 2> x{{2.5, -1.0}, {0.3, -0.7}, {4.0, 0.1}, {-3.0, 1.5}};
+    CHECK(value_of(losses::binary_crossentropy{}(t, p)) == Approx(mean_of(t, p, bce_probability)).epsilon(1e-13));
+    CHECK(value_of(losses::binary_crossentropy{.from_logits = true}(t, x)) ==
+          Approx(mean_of(t, x, bce_logit)).epsilon(1e-13));
+    SECTION("label smoothing moves the targets towards 0.5") {
+        auto smooth = [](double s) { return [s](double a, double b) { return bce_probability(a * (1 - s) + 0.5 * s, b); }; };
+        auto smooth_logit = [](double s) { return [s](double a, double b) { return bce_logit(a * (1 - s) + 0.5 * s, b); }; };
+        CHECK(value_of(losses::binary_crossentropy{.label_smoothing = 0.2}(t, p)) ==
+              Approx(mean_of(t, p, smooth(0.2))).epsilon(1e-13));
+        CHECK(value_of(losses::binary_crossentropy{.from_logits = true, .label_smoothing = 0.1}(t, x)) ==
+              Approx(mean_of(t, x, smooth_logit(0.1))).epsilon(1e-13));
+    }
+    SECTION("the tf.keras documentation's examples") {
+        const tensor<double, dyn, 2> kt{{0, 1}, {0, 0}}, kp{{0.6, 0.4}, {0.4, 0.6}};
+        CHECK(value_of(losses::binary_crossentropy{}(kt, kp)) == Approx(0.815).margin(5e-4));
+        // The second example's 4 values as [2, 2]: the loss is their mean either way.
+        const tensor<double, dyn, 2> lt{{0, 1}, {0, 0}}, lx{{-18.6, 0.51}, {2.94, -12.8}};
+        CHECK(value_of(losses::binary_crossentropy{.from_logits = true}(lt, lx)) == Approx(0.865).margin(5e-4));
+    }
+    SECTION("large logits stay finite in float") {
+        const tensor<float, dyn> yt{1, 0, 1, 0};
+        const tensor<float, dyn, 1> big{{-200.f}, {200.f}, {200.f}, {-200.f}};  // [N] labels, [N, 1] logits
+        CHECK(value_of(losses::binary_crossentropy{.from_logits = true}(yt, big)) == Approx(100.0));
+    }
+}
+
+TEST_CASE("categorical_crossentropy from probabilities and from logits matches the formula", "[losses]") {
+    const tensor<double, dyn, 3> t{{0, 1, 0}, {0, 0, 1}, {1, 0, 0}, {0.2, 0.3, 0.5}};
+    // Rows that do not sum to 1 are normalized; zeros are clipped to eps.
+    const tensor<double, dyn, 3> p{{0.05, 0.95, 0}, {0.1, 0.8, 0.1}, {0.2, 0.6, 1.2}, {0.3, 0.3, 0.4}};
+    const tensor<double, dyn, 3> x{{1.0, 2.0, -1.0}, {0.5, 0.1, -0.3}, {3.0, -2.0, 0.0}, {0.0, 0.0, 0.0}};
+    CHECK(value_of(losses::categorical_crossentropy{}(t, p)) == Approx(cce_probability_ref(t, p, 3)).epsilon(1e-12));
+    CHECK(value_of(losses::categorical_crossentropy{.from_logits = true}(t, x)) ==
+          Approx(cce_logit_ref(t, x, 3)).epsilon(1e-13));
+    CHECK(value_of(losses::categorical_crossentropy{.label_smoothing = 0.1}(t, p)) ==
+          Approx(cce_probability_ref(t, p, 3, 0.1)).epsilon(1e-12));
+    CHECK(value_of(losses::categorical_crossentropy{.from_logits = true, .label_smoothing = 0.3}(t, x)) ==
+          Approx(cce_logit_ref(t, x, 3, 0.3)).epsilon(1e-13));
+    SECTION("the tf.keras documentation's example, and large logits in float") {
+        const tensor<double, dyn, 3> kt{{0, 1, 0}, {0, 0, 1}}, kp{{0.05, 0.95, 0}, {0.1, 0.8, 0.1}};
+        CHECK(value_of(losses::categorical_crossentropy{}(kt, kp)) == Approx(1.177).margin(5e-4));
+        const tensor<float, dyn, 3> ft{{0, 1, 0}, {0, 0, 1}}, big{{1000.f, 0.f, -1000.f}, {0.f, 0.f, 0.f}};
+        CHECK(value_of(losses::categorical_crossentropy{.from_logits = true}(ft, big)) ==
+              Approx((1000.0 + std::log(3.0)) / 2).epsilon(1e-6));
+    }
+}
+
+TEST_CASE("sparse_categorical_crossentropy matches the formula for int32, int64, [N, 1] and float labels", "[losses]") {
+    const tensor<double, dyn, 3> x{{1.0, 2.0, -1.0}, {0.5, 0.1, 2.0}, {3.0, -2.0, 0.0}};
+    const tensor<double, dyn, 3> p{{0.1, 0.6, 0.0}, {0.25, 0.25, 0.25}, {0.5, 0.1, 0.4}};  // rows summing to 0.7, 0.75, 1
+    const tensor<std::int64_t, dyn> y64{1, 2, 0};
+    const tensor<std::int32_t, dyn> y32{1, 2, 0};
+    const tensor<std::int64_t, dyn, 1> ycol{{1}, {2}, {0}};
+    const tensor<float, dyn> yf{1, 2, 0};
+    for (bool logits : {true, false}) {
+        INFO("from_logits = " << logits);
+        const auto& in = logits ? x : p;
+        const double want = scce_ref(y64, in, 3, logits);
+        const losses::sparse_categorical_crossentropy loss{.from_logits = logits};
+        CHECK(value_of(loss(y64, in)) == Approx(want).epsilon(1e-13));
+        CHECK(value_of(loss(y32, in)) == Approx(want).epsilon(1e-13));
+        CHECK(value_of(loss(ycol, in)) == Approx(want).epsilon(1e-13));
+        const tensor<float, dyn, 3> inf = tfx::cast<float>(in);
+        CHECK(value_of(loss(yf, inf)) == Approx(want).epsilon(1e-6));
+    }
+    // From logits it is the categorical cross-entropy of the one-hot labels.
+    const tensor<double, dyn, 3> onehot{{0, 1, 0}, {0, 0, 1}, {1, 0, 0}};
+    CHECK(value_of(losses::sparse_categorical_crossentropy{.from_logits = true}(y64, x)) ==
+          Approx(cce_logit_ref(onehot, x, 3)).epsilon(1e-13));
+    SECTION("the tf.keras documentation's example") {
+        const tensor<std::int64_t, dyn> kt{1, 2};
+        const tensor<double, dyn, 3> kp{{0.05, 0.95, 0}, {0.1, 0.8, 0.1}};
+        CHECK(value_of(losses::sparse_categorical_crossentropy{}(kt, kp)) == Approx(1.177).margin(5e-4));
+    }
+    SECTION("a class axis after two batch axes: y_pred [2, 3, 4], labels [2, 3]") {
+        tensor<double, 2, 3, 4> x3;
+        for (std::size_t i = 0; i < x3.size(); ++i) x3.data()[i] = std::sin(double(i));
+        const tensor<std::int64_t, 2, 3> l3{{0, 1, 2}, {3, 2, 1}};
+        CHECK(value_of(losses::sparse_categorical_crossentropy{.from_logits = true}(l3, x3)) ==
+              Approx(scce_ref(l3, x3, 4, true)).epsilon(1e-13));
+    }
+}
+
+TEST_CASE("a loss evaluates the same eagerly and inside tfx::function", "[losses]") {
+    const tensor<double, dyn, 3> t{{0, 1, 0}, {1, 0, 0}};
+    const tensor<double, dyn, 3> x{{0.3, -1.2, 2.0}, {1.5, 0.25, -0.5}};
+    const losses::categorical_crossentropy loss{.from_logits = true, .label_smoothing = 0.05};
+    auto f = tfx::function([loss](auto y, auto z) { return loss(y, z * 2.0); });
+    const tensor<double, dyn, 3> x2 = x * 2.0;
+    CHECK(f(t, x)() == Approx(value_of(loss(t, x2))).epsilon(1e-14));
+    CHECK(f(t, x)() == Approx(cce_logit_ref(t, x2, 3, 0.05)).epsilon(1e-13));
+}
+
+// ---------------------------------------------------------------- gradients
+
+namespace {
+// d loss(y, x) / dx by value_and_grad, and its value. The closure type depends on (L, Y, X) only,
+// so every use with those types shares one instantiation (the options are run-time values).
+template <class L, class Y, class X>
+std::pair<double, X> gradient_of(const L& loss, const Y& y, const X& x) {
+    auto vg = tfx::value_and_grad<1>([loss](auto yy, auto xx) { return loss(yy, xx); });
+    const auto& [l, g] = vg(y, x);
+    return {double(l()), X(g)};
+}
+// That gradient against central differences of the loss evaluated eagerly (double precision).
+template <class L, class Y, class X>
+std::string check_loss_grad(const L& loss, const Y& y, const X& x0) {
+    const auto [value, g] = gradient_of(loss, y, x0);
+    X x = x0;
+    adtest::mismatch_log log;
+    log.compare("value", value, value_of(loss(y, x)), 1e-12);
+    for (std::size_t k = 0; k < x.size(); ++k) {
+        const double v = x.data()[k];
+        x.data()[k] = v + adtest::fd_step;
+        const double up = value_of(loss(y, x));
+        x.data()[k] = v - adtest::fd_step;
+        const double down = value_of(loss(y, x));
+        x.data()[k] = v;
+        log.compare("d/dy_pred[" + std::to_string(k) + "]", double(g.data()[k]), (up - down) / (2 * adtest::fd_step));
+    }
+    return log.str();
+}
+void expect_empty(const std::string& what, const std::string& m) {
+    INFO(what << ": " << m);
+    CHECK(m.empty());
+}
+// Tensors of the types the value tests above use, so that the eager instantiations are shared.
+template <class Tn>
+Tn random_tensor(adtest::rng& r, std::size_t rows, double lo, double hi) {
+    Tn t(rows);
+    adtest::fill_uniform(t, r, lo, hi);
+    return t;
+}
+using matrix2 = tensor<double, dyn, 2>;
+using matrix3 = tensor<double, dyn, 3>;
+}  // namespace
+
+TEST_CASE("gradients of every loss match finite differences", "[losses][autodiff]") {
+    adtest::rng r(811);
+    SECTION("regression losses") {
+        const auto a = random_tensor<matrix2>(r, 6, -1, 1);
+        matrix2 b = a;
+        // Errors at least 0.1 from 0 (abs) and from +-delta (huber).
+        for (std::size_t i = 0; i < b.size(); ++i) b.data()[i] += (i % 2 ? 1 : -1) * (0.2 + 0.13 * double(i % 4));
+        expect_empty("mse", check_loss_grad(losses::mean_squared_error{}, a, b));
+        expect_empty("mae", check_loss_grad(losses::mean_absolute_error{}, a, b));
+        for (double delta : {0.45, 1.0}) expect_empty("huber", check_loss_grad(losses::huber{.delta = delta}, a, b));
+    }
+    SECTION("binary cross-entropy") {
+        const auto t = random_tensor<matrix2>(r, 5, 0, 1);
+        const auto p = random_tensor<matrix2>(r, 5, 0.05, 0.95);  // inside [eps, 1 - eps]: no clipping kink
+        const auto x = random_tensor<matrix2>(r, 5, -3, 3);
+        for (bool logits : {false, true})
+            for (double s : {0.0, 0.15})
+                expect_empty("bce", check_loss_grad(losses::binary_crossentropy{.from_logits = logits, .label_smoothing = s},
+                                                    t, logits ? x : p));
+    }
+    SECTION("categorical cross-entropy, rows not normalized") {
+        const auto t = random_tensor<matrix3>(r, 5, 0, 1);
+        const auto p = random_tensor<matrix3>(r, 5, 0.05, 0.95);
+        const auto x = random_tensor<matrix3>(r, 5, -3, 3);
+        for (bool logits : {false, true})
+            for (double s : {0.0, 0.2})
+                expect_empty("cce", check_loss_grad(losses::categorical_crossentropy{.from_logits = logits, .label_smoothing = s},
+                                                    t, logits ? x : p));
+    }
+    SECTION("sparse categorical cross-entropy") {
+        const auto p = random_tensor<matrix3>(r, 5, 0.05, 0.95);
+        const auto x = random_tensor<matrix3>(r, 5, -3, 3);
+        const tensor<std::int64_t, dyn> labels{2, 0, 1, 1, 0};
+        for (bool logits : {false, true})
+            expect_empty("scce", check_loss_grad(losses::sparse_categorical_crossentropy{.from_logits = logits}, labels,
+                                                 logits ? x : p));
+    }
+}
+
+TEST_CASE("forward mode (jvp) goes through a loss and its from_logits switch", "[losses][autodiff]") {
+    adtest::rng r(812);
+    const auto p = random_tensor<matrix3>(r, 4, 0.1, 0.9);
+    const auto x = random_tensor<matrix3>(r, 4, -2, 2);
+    const tensor<std::int64_t, dyn> labels{2, 0, 1, 1};
+    for (bool logits : {true, false}) {
+        const losses::sparse_categorical_crossentropy l{.from_logits = logits};
+        expect_empty(logits ? "jvp, logits" : "jvp, probabilities",
+                     adtest::check_jvp([l](auto y, auto z) { return l(y, z); }, labels, logits ? x : p));
+    }
+}
+
+TEST_CASE("the cross-entropy gradient of the logits is (softmax - target) / N, finite for zero logits", "[losses][autodiff]") {
+    const matrix3 zero(4);  // a zero-initialized output layer: every logit 0
+    const matrix3 onehot{{0, 1, 0}, {1, 0, 0}, {0, 0, 1}, {0, 1, 0}};
+    const tensor<std::int64_t, dyn> labels{1, 0, 2, 1};
+    const matrix3 gd = gradient_of(losses::categorical_crossentropy{.from_logits = true}, onehot, zero).second;
+    const matrix3 gs = gradient_of(losses::sparse_categorical_crossentropy{.from_logits = true}, labels, zero).second;
+    for (std::size_t i = 0; i < 4; ++i)
+        for (std::size_t c = 0; c < 3; ++c) {
+            const double want = (1.0 / 3 - onehot(i, c)) / 4;
+            CHECK(gd(i, c) == Approx(want).margin(1e-15));
+            CHECK(gs(i, c) == Approx(want).margin(1e-15));
+        }
+    SECTION("probabilities with zeros: finite gradients, exact where nothing is clipped") {
+        const matrix3 q{{0.0, 1.0, 0.0}, {0.2, 0.8, 0.0}};
+        const matrix3 t{{0, 1, 0}, {1, 0, 0}};
+        const matrix3 d = gradient_of(losses::categorical_crossentropy{}, t, q).second;
+        // Row 1 (p_0 / s not clipped): d/dp_c of -log(p_0 / s) / 2 = (1/s - [c == 0] / p_0) / 2, s = 1.
+        CHECK(d(1, 0) == Approx((1 - 1 / 0.2) / 2));
+        CHECK(d(1, 1) == Approx(0.5));
+        for (double e : d) CHECK(std::isfinite(e));
+    }
+}
+
+// ---------------------------------------------------------------- run-time checks
+
+TEST_CASE("check() names the loss, the bad label and its row", "[losses]") {
+    const losses::sparse_categorical_crossentropy scce{.from_logits = true};
+    const tensor<float, dyn, 10> logits(4);
+    SECTION("a label >= C") {
+        const tensor<std::int64_t, dyn> y{1, 9, 10, 3};
+        CHECK_THROWS_AS(scce.check(y, logits), tfx::value_error);
+        const std::string m = message_of([&] { scce.check(y, logits); });
+        CHECK_THAT(m, Catch::Contains("sparse_categorical_crossentropy") && Catch::Contains("label 10") &&
+                          Catch::Contains("row 2") && Catch::Contains("[0, 10)"));
+        // The dims form says the same.
+        CHECK(message_of([&] { scce.check(y, tfx::dims_t<2>{4, 10}); }) == m);
+        // Evaluating the loss on it is refused too (by gather), before anything is written.
+        CHECK_THROWS_AS(tensor<float>(scce(y, logits)), tfx::value_error);
+    }
+    SECTION("a negative label, int32 labels of shape [N, 1]") {
+        const tensor<std::int32_t, dyn, 1> y{{-1}, {0}, {0}, {0}};
+        CHECK_THAT(message_of([&] { scce.check(y, logits); }), Catch::Contains("label -1") && Catch::Contains("row 0"));
+    }
+    SECTION("a float label that is not an integer") {
+        const tensor<float, dyn> y{0, 1.5f, 2, 3};
+        CHECK_THROWS_AS(scce.check(y, logits), tfx::value_error);
+        CHECK_THAT(message_of([&] { scce.check(y, logits); }), Catch::Contains("label 1.5") && Catch::Contains("not an integer"));
+    }
+    SECTION("valid labels pass") {
+        const tensor<std::int64_t, dyn> y{0, 9, 5, 3};
+        CHECK_NOTHROW(scce.check(y, logits));
+        CHECK_NOTHROW(scce.check(y, tfx::dims_t<2>{4, 10}));
+    }
+    SECTION("batch extents that differ are a shape_error naming both shapes") {
+        const tensor<std::int64_t, dyn> y{0, 1, 2};
+        CHECK_THROWS_AS(scce.check(y, logits), tfx::shape_error);
+        CHECK_THAT(message_of([&] { scce.check(y, logits); }),
+                   Catch::Contains("sparse_categorical_crossentropy") && Catch::Contains("[3]") && Catch::Contains("[4, 10]"));
+        const tensor<std::int64_t, dyn, 2> y2(4);
+        CHECK_THROWS_AS(scce.check(y2, logits), tfx::shape_error);
+        CHECK_THROWS_AS(tensor<float>(scce(y, logits)), tfx::shape_error);
+    }
+}
+
+TEST_CASE("check() of binary and categorical targets: values in [0, 1], shapes that agree", "[losses]") {
+    const tensor<double, dyn, 2> p(3);
+    SECTION("binary") {
+        const losses::binary_crossentropy bce{};
+        const tensor<double, dyn, 2> ok{{0, 1}, {0.5, 1}, {1, 0}}, bad{{0, 1}, {1, 1.5}, {1, 0}};
+        CHECK_NOTHROW(bce.check(ok, p));
+        CHECK_THROWS_AS(bce.check(bad, p), tfx::value_error);
+        CHECK_THAT(message_of([&] { bce.check(bad, p); }),
+                   Catch::Contains("binary_crossentropy") && Catch::Contains("target 1.5") && Catch::Contains("index [1, 1]"));
+        const tensor<std::int32_t, dyn> col{0, 2, 1};  // [N] labels for [N, 1] predictions
+        CHECK_THAT(message_of([&] { bce.check(col, tfx::dims_t<2>{3, 1}); }), Catch::Contains("target 2") && Catch::Contains("row 1"));
+        const tensor<double, dyn, 3> wide(3);
+        CHECK_THROWS_AS(bce.check(wide, p), tfx::shape_error);
+        CHECK_THAT(message_of([&] { bce.check(wide, p); }), Catch::Contains("[3, 3]") && Catch::Contains("[3, 2]"));
+    }
+    SECTION("categorical") {
+        const losses::categorical_crossentropy cce{};
+        const tensor<double, dyn, 2> ok{{0, 1}, {1, 0}, {0.5, 0.5}}, bad{{0, 1}, {1, 0}, {-0.5, 1.5}};
+        CHECK_NOTHROW(cce.check(ok, p));
+        CHECK_THAT(message_of([&] { cce.check(bad, p); }), Catch::Contains("target -0.5") && Catch::Contains("index [2, 0]"));
+        const tensor<double, dyn, 2> short_batch(2);
+        CHECK_THROWS_AS(cce.check(short_batch, p), tfx::shape_error);
+        CHECK_THROWS_AS(cce(short_batch, p), tfx::shape_error);
+    }
+    SECTION("regression losses check shapes only") {
+        const tensor<double, dyn, 2> y{{-5, 7}, {1, 2}, {3, 4}};
+        CHECK_NOTHROW(losses::mean_squared_error{}.check(y, p));
+        const tensor<double, dyn> y1(3);
+        CHECK_THROWS_AS(losses::huber{}.check(y1, p), tfx::shape_error);  // [3] goes with [3, 1], not [3, 2]
+        const tensor<double, dyn, dyn> y33(3, 3);
+        CHECK_THAT(message_of([&] { losses::mean_absolute_error{}(y33, p); }),
+                   Catch::Contains("mean_absolute_error") && Catch::Contains("[3, 3]") && Catch::Contains("[3, 2]"));
+    }
+}
+
+TEST_CASE("the conditions behind the losses' static_asserts", "[losses]") {
+    using losses::mean_squared_error;
+    using losses::sparse_categorical_crossentropy;
+    STATIC_REQUIRE(losses::shapes_compatible<mean_squared_error, shape<dyn, 3>, shape<4, 3>>);
+    STATIC_REQUIRE(losses::shapes_compatible<mean_squared_error, shape<dyn>, shape<dyn, 1>>);
+    STATIC_REQUIRE(losses::shapes_compatible<mean_squared_error, shape<dyn, 1>, shape<dyn>>);
+    STATIC_REQUIRE_FALSE(losses::shapes_compatible<mean_squared_error, shape<dyn, 3>, shape<dyn, 4>>);
+    STATIC_REQUIRE_FALSE(losses::shapes_compatible<mean_squared_error, shape<dyn>, shape<dyn, 3>>);
+    STATIC_REQUIRE_FALSE(losses::shapes_compatible<mean_squared_error, shape<dyn>, shape<dyn, 1, 1>>);
+    STATIC_REQUIRE(losses::sparse_shapes_compatible<sparse_categorical_crossentropy, shape<dyn>, shape<dyn, 10>>);
+    STATIC_REQUIRE(losses::sparse_shapes_compatible<sparse_categorical_crossentropy, shape<dyn, 1>, shape<dyn, 10>>);
+    STATIC_REQUIRE_FALSE(losses::sparse_shapes_compatible<sparse_categorical_crossentropy, shape<dyn, 10>, shape<dyn, 10>>);
+    STATIC_REQUIRE_FALSE(losses::sparse_shapes_compatible<sparse_categorical_crossentropy, shape<3>, shape<4, 10>>);
+    STATIC_REQUIRE_FALSE(losses::has_class_axis<losses::categorical_crossentropy, shape<dyn>>);
+    STATIC_REQUIRE_FALSE(losses::floating_prediction<losses::binary_crossentropy, std::int64_t>);
+}
+
+#endif
