@@ -57,11 +57,6 @@ std::array<std::string, N> layer_names(const std::array<std::string_view, N>& ki
     return names;
 }
 
-template <class M>
-using sparse_labels32 = tensor<std::int32_t, dyn>;
-template <class M>
-using sparse_labels64 = tensor<std::int64_t, dyn>;
-
 // The label types a compiled model takes in fit/evaluate/train_on_batch: integer class ids, targets
 // of the output's shape, and [?] targets for an output [?, 1].
 template <class M>
@@ -532,7 +527,6 @@ class sequential_model<In, std::tuple<L...>>
     friend api;
     static constexpr std::size_t N = sizeof...(L);
     static_assert(N > 0, "tfx: sequential: a model needs at least one layer after its input");
-    using first_layer = std::tuple_element_t<0, std::tuple<L...>>;
     using last_layer = std::tuple_element_t<N - 1, std::tuple<L...>>;
 
    public:
