@@ -57,6 +57,34 @@ std::array<std::string, N> layer_names(const std::array<std::string_view, N>& ki
     return names;
 }
 
+// The variables of one layer named "<path>/<variable>": trainable ones, then its state.
+template <class L, class F>
+void visit_layer_variables(const std::string& path, L& l, F& f) {
+    using Lk = std::remove_cvref_t<L>;
+    std::size_t i = 0;
+    std::apply([&](auto&... t) { ((f(std::string_view(path + "/" + Lk::trainable_names[i++]), t)), ...); }, l.trainable());
+    i = 0;
+    std::apply([&](auto&... t) { ((f(std::string_view(path + "/" + Lk::state_names[i++]), t)), ...); }, l.state());
+}
+
+// Keras's summary table; for_each(f) calls f(name, layer) for every layer, in order.
+template <class ForEach>
+std::string summary_table(const char* model, ForEach&& for_each, std::size_t total_params) {
+    std::string r = std::string("Model: \"") + model + "\"\n";
+    char line[160];
+    std::snprintf(line, sizeof line, "%-36s%-22s%10s\n", "Layer (type)", "Output Shape", "Param #");
+    r += line;
+    for_each([&]<class L>(const std::string& name, const L& l) {
+        std::size_t n = 0;
+        auto count = [&](std::string_view, const auto& t) { n += t.size(); };
+        visit_layer_variables(name, l, count);
+        std::snprintf(line, sizeof line, "%-36s%-22s%10zu\n", (name + " (" + L::kind + ")").c_str(),
+                      nn::detail::shape_name<typename L::output_shape>().c_str(), n);
+        r += line;
+    });
+    return r + "Total params: " + std::to_string(total_params) + "\n";
+}
+
 // The label types a compiled model takes in fit/evaluate/train_on_batch: integer class ids, targets
 // of the output's shape, and [?] targets for an output [?, 1].
 template <class M>
@@ -588,19 +616,9 @@ class sequential_model<In, std::tuple<L...>>
     }
     // A Keras-like table of layers, output shapes and parameter counts.
     std::string summary() const {
-        std::string r = "Model: \"sequential\"\n";
-        char line[160];
-        std::snprintf(line, sizeof line, "%-36s%-22s%10s\n", "Layer (type)", "Output Shape", "Param #");
-        r += line;
-        for_each_layer([&]<class Lk>(std::size_t k, const Lk& l) {
-            std::size_t n = 0;
-            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.trainable());
-            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.state());
-            std::snprintf(line, sizeof line, "%-36s%-22s%10zu\n", (layer_names()[k] + " (" + Lk::kind + ")").c_str(),
-                          nn::detail::shape_name<typename Lk::output_shape>().c_str(), n);
-            r += line;
-        });
-        return r + "Total params: " + std::to_string(count_params()) + "\n";
+        return detail::summary_table(
+            "sequential", [&](auto&& f) { for_each_layer([&](std::size_t k, const auto& l) { f(layer_names()[k], l); }); },
+            count_params());
     }
 
     // ---- inference
@@ -646,18 +664,7 @@ class sequential_model<In, std::tuple<L...>>
     template <class Self, class F>
     static void visit_variables(Self& self, F& f) {
         [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (
-                [&] {
-                    auto& l = std::get<K>(self.layers_);
-                    using Lk = std::remove_cvref_t<decltype(l)>;
-                    const std::string& prefix = layer_names()[K];
-                    std::size_t i = 0;
-                    std::apply([&](auto&... t) { ((f(std::string_view(prefix + "/" + Lk::trainable_names[i++]), t)), ...); },
-                               l.trainable());
-                    i = 0;
-                    std::apply([&](auto&... t) { ((f(std::string_view(prefix + "/" + Lk::state_names[i++]), t)), ...); }, l.state());
-                }(),
-                ...);
+            (detail::visit_layer_variables(layer_names()[K], std::get<K>(self.layers_), f), ...);
         }(std::index_sequence_for<L...>{});
     }
 

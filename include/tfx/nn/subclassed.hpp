@@ -314,19 +314,8 @@ class model : public M, public model_api<model<M>, typename detail::input_of_mod
         return n;
     }
     std::string summary() const {
-        std::string r = "Model: \"model\"\n";
-        char line[160];
-        std::snprintf(line, sizeof line, "%-36s%-22s%10s\n", "Layer (type)", "Output Shape", "Param #");
-        r += line;
-        detail::for_each_layer_of(base(), "", [&]<class L>(const std::string& path, const L& l) {
-            std::size_t n = 0;
-            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.trainable());
-            std::apply([&](const auto&... t) { ((n += t.size()), ...); }, l.state());
-            std::snprintf(line, sizeof line, "%-36s%-22s%10zu\n", (path + " (" + L::kind + ")").c_str(),
-                          nn::detail::shape_name<typename L::output_shape>().c_str(), n);
-            r += line;
-        });
-        return r + "Total params: " + std::to_string(count_params()) + "\n";
+        return models::detail::summary_table(
+            "model", [&](auto&& f) { detail::for_each_layer_of(base(), "", f); }, count_params());
     }
 
     // ---- inference
@@ -370,12 +359,7 @@ class model : public M, public model_api<model<M>, typename detail::input_of_mod
 
     template <class S, class F>
     static void visit_variables(S& s, F& f) {
-        detail::for_each_layer_of(s, "", [&]<class L>(const std::string& path, L& l) {
-            std::size_t i = 0;
-            std::apply([&](auto&... t) { ((f(std::string_view(path + "/" + L::trainable_names[i++]), t)), ...); }, l.trainable());
-            i = 0;
-            std::apply([&](auto&... t) { ((f(std::string_view(path + "/" + L::state_names[i++]), t)), ...); }, l.state());
-        });
+        detail::for_each_layer_of(s, "", [&](const std::string& path, auto& l) { models::detail::visit_layer_variables(path, l, f); });
     }
     // The trainable variables (and their gradients) of a reflected struct, in member order, recursively.
     template <class S>
