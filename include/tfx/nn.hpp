@@ -8,6 +8,7 @@
 #include "nn/activations.hpp"
 #include "nn/initializers.hpp"
 #include "nn/layers.hpp"
+#include "nn/recurrent.hpp"
 #include "nn/losses.hpp"
 #include "metrics/metrics.hpp"
 #include "optimizers/optimizers.hpp"

@@ -23,3 +23,5 @@
 #include "autodiff/jvp.hpp"
 #include "autodiff/custom_vjp.hpp"
 #include "expr/conv.hpp"
+#include "control/cond.hpp"
+#include "control/scan.hpp"

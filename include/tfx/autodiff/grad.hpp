@@ -99,7 +99,7 @@ auto backprop(const E& e, const G& g, Acc acc) {
         else if constexpr (is_arg_node<E>::value)
             return replace_at<position_of<E::index, I...>()>(std::move(acc), g);
         else
-            return backprop_children<Is, 0>(e, vjp(e, g), std::move(acc));
+            return backprop_children<Is, 0>(e, pull(e, g), std::move(acc));
     }(Is{});
 }
 
@@ -140,7 +140,7 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
             if constexpr (is_zero<decltype(hp)>)
                 return zero_t{};
             else
-                return std::get<C>(vjp(dag::node_at<dag::path_of<Root, P>>(root), hp));
+                return std::get<C>(pull(dag::node_at<dag::path_of<Root, P>>(root), hp));
         }(static_cast<Edge*>(nullptr));
     }
     template <class Key, class H, class... Edges>
@@ -210,6 +210,23 @@ auto cotangents_of(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... s
             return finish_adjoint(s, std::get<at>(h));
     };
     return std::tuple{one(std::integral_constant<std::size_t, Is>{})...};
+}
+
+// The cotangents of the symbols syms (arg<I> of any indices, distinct), for the cotangent seed of y.
+// Loops use it for their bodies, whose symbols are numbered apart from the function's arguments.
+template <class Y, class Seed, class... Syms>
+auto cotangents_for(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... syms) {
+    using pass = reverse_pass<Y, index_list<Syms::index...>, false>;
+    using KR = typename pass::KR;
+    auto h = pass::run(y, ctx, seed);
+    [[maybe_unused]] auto one = [&]<class S>(const S& s) {
+        constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
+        if constexpr (at == boost::mp11::mp_size<KR>::value)
+            return finish_adjoint(s, zero_t{});
+        else
+            return finish_adjoint(s, std::get<at>(h));
+    };
+    return std::tuple{one(syms)...};
 }
 
 // The gradients of y (rank 0) with respect to the symbols Is among syms.
@@ -359,7 +376,7 @@ void eager_backprop(const E& e, const G& g, Out& out, std::array<bool, std::tupl
         bool any = false;
         std::apply([&](const auto&... v) { ((any = any || references(e, v.data())), ...); }, vars);
         if (!any) return;
-        auto adj = vjp(e, g);
+        auto adj = pull(e, g);
         [&]<std::size_t... C>(std::index_sequence<C...>) {
             (eager_backprop(std::get<C>(e.children()), std::get<C>(adj), out, seen, vars), ...);
         }(std::make_index_sequence<std::tuple_size_v<decltype(adj)>>{});

@@ -381,3 +381,27 @@ auto vjp(const sum_to_node<S, G2>& e, const G& g) {
 }
 
 }  // namespace tfx
+
+namespace tfx::detail {
+// The adjoints of e's children for the adjoint g, as reverse mode pushes them. A gated adjoint (the
+// adjoint of a cond branch: g when the branch was taken, zeros otherwise) stays gated below: each
+// child's adjoint is gated the same way, so a branch's backward chain runs only if it was taken.
+template <class E, class G>
+auto pull(const E& e, const G& g) {
+    if constexpr (requires { typename G::is_gate; }) {
+        auto r = pull(e, g.x);
+        return std::apply(
+            [&](auto&&... a) {
+                return std::make_tuple([&]() {
+                    if constexpr (is_zero<decltype(a)>)
+                        return zero_t{};
+                    else
+                        return g.over(std::move(a));
+                }()...);
+            },
+            std::move(r));
+    } else {
+        return vjp(e, g);
+    }
+}
+}  // namespace tfx::detail

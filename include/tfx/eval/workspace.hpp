@@ -30,6 +30,19 @@ class workspace {
         words_.clear();
     }
 
+    // A loop body evaluated many times in one evaluation (scan, while_loop) takes the same slots on
+    // every iteration: mark before the body, release after it. Kernel results remembered inside the
+    // body are forgotten (the body's inputs change from one iteration to the next).
+    struct mark_t {
+        std::size_t cursor, memo, words;
+    };
+    mark_t mark() const noexcept { return {cursor_, memo_.size(), words_.size()}; }
+    void release(const mark_t& m) noexcept {
+        cursor_ = m.cursor;
+        memo_.resize(m.memo);
+        words_.resize(m.words);
+    }
+
     template <class T>
     T* get(std::size_t n) {
         const std::size_t bytes = (n * sizeof(T) + alignment - 1) / alignment * alignment;

@@ -58,3 +58,33 @@ struct random_uniform {
 };
 
 }  // namespace tfx::initializers
+
+namespace tfx::initializers {
+// A random orthogonal matrix (rows orthonormal when rows <= columns, columns otherwise), from a
+// normal matrix by Gram-Schmidt, as Keras's Orthogonal (gain 1). The default of recurrent kernels.
+struct orthogonal {
+    template <class T, index_t R, index_t C>
+    void operator()(tensor<T, R, C>& t, random::generator& gen, double, double) const {
+        const std::size_t rows = t.shape()[0], cols = t.shape()[1];
+        const bool by_rows = rows <= cols;
+        const std::size_t n = by_rows ? rows : cols, len = by_rows ? cols : rows;
+        std::vector<double> q(n * len);
+        for (auto& v : q) v = gen.standard_normal();
+        for (std::size_t i = 0; i < n; ++i) {
+            double* qi = q.data() + i * len;
+            for (std::size_t j = 0; j < i; ++j) {
+                const double* qj = q.data() + j * len;
+                double d = 0;
+                for (std::size_t k = 0; k < len; ++k) d += qi[k] * qj[k];
+                for (std::size_t k = 0; k < len; ++k) qi[k] -= d * qj[k];
+            }
+            double norm = 0;
+            for (std::size_t k = 0; k < len; ++k) norm += qi[k] * qi[k];
+            norm = std::sqrt(norm);
+            for (std::size_t k = 0; k < len; ++k) qi[k] /= norm;
+        }
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t c = 0; c < cols; ++c) t.data()[r * cols + c] = T(by_rows ? q[r * len + c] : q[c * len + r]);
+    }
+};
+}  // namespace tfx::initializers

@@ -229,7 +229,7 @@ class tape {
                 accumulate(&e.get(), reshape_to_shape<typename Tn::shape_type>(g, e.dims()));
             }
         } else if constexpr (!is_scalar_node<E>) {
-            auto adj = vjp(e, g);
+            auto adj = tfx::detail::pull(e, g);
             [&]<std::size_t... C>(std::index_sequence<C...>) {
                 (walk(std::get<C>(e.children()), std::get<C>(adj)), ...);
             }(std::make_index_sequence<std::tuple_size_v<decltype(adj)>>{});

@@ -1,0 +1,263 @@
+#pragma once
+// Recurrent networks on tfx::scan (DESIGN.md §5): the functional forms rnn::simple_rnn, rnn::lstm
+// and rnn::gru (any initial state, every output: the sequence and the final states), and the layers
+// layers::simple_rnn<units>, layers::lstm<units> and layers::gru<units> built on them.
+//
+// Input is batch-major, [batch, time, features], as in Keras. The input projection of all time
+// steps, x · kernel + bias, is one GEMM over [time · batch, features] before the loop; each step
+// then adds h · recurrent_kernel (one GEMM for all gates) and applies the gates. Weights and gate
+// order are Keras's, so weights can be moved between the two:
+// - simple_rnn: h' = tanh(x W + h U + b).
+// - lstm: kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U], gates in the order i, f, c, o:
+//   z = x W + h U + b; i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o);
+//   c' = f c + i g; h' = o tanh(c').
+// - gru (Keras's default reset_after = true): kernel [F, 3U], recurrent_kernel [U, 3U], bias [2, 3U]
+//   (input bias, recurrent bias), gates in the order z, r, h:
+//   x_* = x W + b_in, r_* = h U + b_rec; z = σ(x_z + r_z), r = σ(x_r + r_r),
+//   hh = tanh(x_h + r r_h); h' = z h + (1 - z) hh.
+#include "layers.hpp"
+
+namespace tfx::rnn {
+
+namespace detail {
+
+template <class X>
+void check_sequence(const char* op, const X& x) {
+    const auto d = x.dims();
+    if (d[1] == 0)
+        throw value_error(std::string("tfx: ") + op + ": the input " + shape_string(d) +
+                          " has no time steps; a recurrent layer needs at least one");
+}
+
+// x [B, T, F] -> x W + b laid out time-major, [T, B, K]: one GEMM for all the steps.
+template <class X, class W, class B>
+auto project(const X& x, const W& w, const B& b) {
+    constexpr index_t F = X::shape_type::extents[2];
+    constexpr index_t K = W::shape_type::extents[1];
+    const auto d = x.dims();
+    auto flat = reshape_to<dyn, F>(permute<1, 0, 2>(x), {d[0] * d[1], std::size_t(F)});
+    return reshape_to<dyn, dyn, K>(matmul(flat, w) + b, {d[1], d[0], std::size_t(K)});
+}
+
+// [T, B, U] -> [B, T, U]
+template <class Y>
+auto batch_major(const Y& y) {
+    return permute<1, 0, 2>(y);
+}
+
+template <index_t U, class X>
+auto zero_state(const X& x) {
+    using T = typename X::value_type;
+    return broadcast_to_dims<shape<dyn, U>>(scalar<T>(T(0)), dims_t<2>{x.dims()[0], std::size_t(U)});
+}
+
+template <class W, class X>
+inline constexpr bool fits = X::rank == 3 && W::rank == 2 && X::shape_type::extents[2] == W::shape_type::extents[0];
+
+}  // namespace detail
+
+// (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, U], recurrent_kernel [U, U], bias [U], h0 [B, U].
+template <class X, class W, class R, class B, class H>
+auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
+    using XN = node_t<const X&>;
+    static_assert(detail::fits<node_t<const W&>, XN>,
+                  "tfx: simple_rnn: expects x [batch, time, features] and a kernel [features, units] (shapes below)");
+    detail::check_sequence("simple_rnn", x);
+    auto rk = as_node(recurrent);
+    auto [h, ys] = scan(
+        [&](const auto& hp, const auto& xt) {
+            auto hn = tanh(xt + matmul(hp, rk));
+            return std::tuple{hn, hn};
+        },
+        h0, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+    return std::tuple{detail::batch_major(ys), h};
+}
+
+// (sequence [B, T, U], h_T, c_T) for x [B, T, F], kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U],
+// h0 and c0 [B, U].
+template <class X, class W, class R, class B, class H, class C>
+auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const C& c0) {
+    using XN = node_t<const X&>;
+    using RN = node_t<const R&>;
+    static_assert(detail::fits<node_t<const W&>, XN>,
+                  "tfx: lstm: expects x [batch, time, features] and a kernel [features, 4 units] (shapes below)");
+    constexpr index_t U = RN::shape_type::extents[0];
+    static_assert(RN::rank == 2 && RN::shape_type::extents[1] == 4 * U,
+                  "tfx: lstm: the recurrent kernel must be [units, 4 units] (shape below)");
+    detail::check_sequence("lstm", x);
+    auto rk = as_node(recurrent);
+    auto [state, ys] = scan(
+        [&](const auto& hc, const auto& xt) {
+            const auto& [h, c] = hc;
+            auto z = xt + matmul(h, rk);
+            auto i = sigmoid(slice<1, 0, U>(z));
+            auto f = sigmoid(slice<1, U, U>(z));
+            auto g = tanh(slice<1, 2 * U, U>(z));
+            auto o = sigmoid(slice<1, 3 * U, U>(z));
+            auto c2 = f * c + i * g;
+            auto h2 = o * tanh(c2);
+            return std::tuple{std::tuple{h2, c2}, h2};
+        },
+        std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+    return std::tuple{detail::batch_major(ys), std::get<0>(state), std::get<1>(state)};
+}
+
+// (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, 3U], recurrent_kernel [U, 3U],
+// bias [2, 3U] (input bias, recurrent bias), h0 [B, U].
+template <class X, class W, class R, class B, class H>
+auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
+    using XN = node_t<const X&>;
+    using RN = node_t<const R&>;
+    static_assert(detail::fits<node_t<const W&>, XN>,
+                  "tfx: gru: expects x [batch, time, features] and a kernel [features, 3 units] (shapes below)");
+    constexpr index_t U = RN::shape_type::extents[0];
+    static_assert(RN::rank == 2 && RN::shape_type::extents[1] == 3 * U,
+                  "tfx: gru: the recurrent kernel must be [units, 3 units] (shape below)");
+    detail::check_sequence("gru", x);
+    using T = typename XN::value_type;
+    auto rk = as_node(recurrent);
+    auto b_in = reshape<3 * U>(slice<0, 0, 1>(as_node(bias)));
+    auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
+    auto [h, ys] = scan(
+        [&](const auto& hp, const auto& xt) {
+            auto r_all = matmul(hp, rk) + b_rec;
+            auto z = sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all));
+            auto r = sigmoid(slice<1, U, U>(xt) + slice<1, U, U>(r_all));
+            auto hh = tanh(slice<1, 2 * U, U>(xt) + r * slice<1, 2 * U, U>(r_all));
+            auto hn = z * hp + (T(1) - z) * hh;
+            return std::tuple{hn, hn};
+        },
+        h0, detail::project(as_node(x), as_node(kernel), b_in));
+    return std::tuple{detail::batch_major(ys), h};
+}
+
+}  // namespace tfx::rnn
+
+namespace tfx::nn::detail {
+
+enum class cell_kind { simple, lstm, gru };
+
+template <cell_kind K>
+inline constexpr index_t gates = K == cell_kind::lstm ? 4 : K == cell_kind::gru ? 3 : 1;
+template <cell_kind K>
+inline constexpr const char* cell_name = K == cell_kind::lstm ? "lstm" : K == cell_kind::gru ? "gru" : "simple_rnn";
+
+// The layer's stage: (kernel, recurrent_kernel, bias, x) -> the sequence or the last output.
+template <cell_kind K, index_t U, bool Sequences>
+struct recurrent_fn {
+    template <class W, class R, class B, class X>
+    auto operator()(const W& w, const R& r, const B& b, const X& x) const {
+        auto h0 = rnn::detail::zero_state<U>(as_node(x));
+        auto pick = [&](auto&& out) {
+            if constexpr (Sequences) {
+                // The sequence with the input's static time extent, as the layer's output type says.
+                using S = shape<dyn, node_t<const X&>::shape_type::extents[1], U>;
+                auto seq = std::get<0>(std::move(out));
+                const auto d = seq.dims();
+                return reshape_to_shape<S>(std::move(seq), d);
+            } else {
+                return std::get<1>(std::move(out));
+            }
+        };
+        if constexpr (K == cell_kind::simple)
+            return pick(rnn::simple_rnn(x, w, r, b, h0));
+        else if constexpr (K == cell_kind::lstm)
+            return pick(rnn::lstm(x, w, r, b, h0, h0));
+        else
+            return pick(rnn::gru(x, w, r, b, h0));
+    }
+};
+
+template <class T, cell_kind K, index_t U>
+using bias_tensor = std::conditional_t<K == cell_kind::gru, tensor<T, 2, 3 * U>, tensor<T, gates<K> * U>>;
+
+template <class In, index_t U, bool Sequences>
+using recurrent_out = std::conditional_t<Sequences, shape<dyn, In::extents[1], U>, shape<dyn, U>>;
+
+}  // namespace tfx::nn::detail
+
+namespace tfx::layers {
+
+// A recurrent layer over x [?, time, features]: [?, units], or [?, time, units] with return_sequences.
+template <class T, class In, nn::detail::cell_kind K, index_t U, bool Sequences>
+class recurrent_layer
+    : public nn::detail::stage_layer<recurrent_layer<T, In, K, U, Sequences>, T, In, nn::detail::recurrent_out<In, U, Sequences>,
+                                     nn::detail::recurrent_fn<K, U, Sequences>, activations::linear_t,
+                                     tensor<T, In::extents[2], nn::detail::gates<K> * U>,
+                                     tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>> {
+    static_assert(In::rank == 3, "tfx: recurrent layer: expects an input [?, time, features]; the input shape is below");
+    static constexpr index_t F = In::extents[2], G = nn::detail::gates<K>;
+
+   public:
+    static constexpr const char* kind = nn::detail::cell_name<K>;
+    static constexpr std::array<const char*, 3> trainable_names{"kernel", "recurrent_kernel", "bias"};
+    static constexpr std::array<const char*, 0> state_names{};
+    tensor<T, F, G * U> kernel;
+    tensor<T, U, G * U> recurrent_kernel;
+    nn::detail::bias_tensor<T, K, U> bias;
+
+    auto params() { return std::tie(kernel, recurrent_kernel, bias); }
+    auto params() const { return std::tie(kernel, recurrent_kernel, bias); }
+    auto trainable() { return params(); }
+    auto trainable() const { return params(); }
+    auto state() { return std::tuple<>(); }
+    auto state() const { return std::tuple<>(); }
+    // Keras's defaults: glorot_uniform kernel, orthogonal recurrent kernel (one per gate), zero
+    // bias with the LSTM's forget gate bias at 1 (unit_forget_bias).
+    void initialize(random::generator& gen) {
+        initializers::glorot_uniform{}(kernel, gen, double(F), double(G * U));
+        tensor<T, U, U> q;
+        for (index_t g = 0; g < G; ++g) {
+            initializers::orthogonal{}(q, gen, 0, 0);
+            for (index_t r = 0; r < U; ++r)
+                for (index_t c = 0; c < U; ++c) recurrent_kernel(r, g * U + c) = q(r, c);
+        }
+        bias.fill(T(0));
+        if constexpr (K == nn::detail::cell_kind::lstm)
+            for (index_t c = 0; c < U; ++c) bias(U + c) = T(1);
+    }
+};
+
+struct return_sequences_t {};
+// layers::lstm<64>(layers::return_sequences): every step's output, [?, time, units].
+inline constexpr return_sequences_t return_sequences{};
+
+template <nn::detail::cell_kind K, index_t U, bool Sequences>
+struct recurrent_spec {
+    static_assert(U > 0, "tfx: recurrent layer: the number of units must be positive");
+    template <class T, class In>
+    static constexpr bool accepts = In::rank == 3 && std::is_floating_point_v<T>;
+    template <class T, class In>
+    using built = recurrent_layer<T, In, K, U, Sequences>;
+    template <class T, class In>
+    built<T, In> build() const {
+        return {};
+    }
+};
+
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::simple, Units, false> simple_rnn() {
+    return {};
+}
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::simple, Units, true> simple_rnn(return_sequences_t) {
+    return {};
+}
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::lstm, Units, false> lstm() {
+    return {};
+}
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::lstm, Units, true> lstm(return_sequences_t) {
+    return {};
+}
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::gru, Units, false> gru() {
+    return {};
+}
+template <index_t Units>
+constexpr recurrent_spec<nn::detail::cell_kind::gru, Units, true> gru(return_sequences_t) {
+    return {};
+}
+
+}  // namespace tfx::layers
