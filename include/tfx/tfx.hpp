@@ -25,3 +25,5 @@
 #include "expr/conv.hpp"
 #include "control/cond.hpp"
 #include "control/scan.hpp"
+#include "control/while_loop.hpp"
+#include "control/tensor_array.hpp"

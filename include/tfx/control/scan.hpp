@@ -147,15 +147,22 @@ void point_symbols(E& e, const std::array<const void*, N>& ptrs) {
 }
 
 // A fingerprint of the run-time constants of a body (its scalars): part of a loop node's identity.
-template <class E>
+// The body's own symbols (arg<Lo> .. arg<Lo + N - 1>) are left out: they point at a different step
+// each time. Captured tensors and scalars are in.
+template <std::size_t Lo, std::size_t N, class E>
 void hash_constants(const E& e, std::uint64_t& h) {
-    if constexpr (requires { e.value; } && !is_leaf<E>::value) {
+    auto mix = [&](std::uint64_t u) { h = (h ^ u) * 1099511628211ull; };
+    if constexpr (is_arg_node<E>::value) {
+        if constexpr (!(E::index >= Lo && E::index < Lo + N)) mix(std::uint64_t(reinterpret_cast<std::uintptr_t>(e.data())));
+    } else if constexpr (is_leaf<E>::value) {
+        mix(std::uint64_t(reinterpret_cast<std::uintptr_t>(e.data())));
+    } else if constexpr (requires { e.value; }) {
         std::uint64_t u = 0;
         const auto v = e.value;
         std::memcpy(&u, &v, sizeof(v) < 8 ? sizeof(v) : 8);
-        h = (h ^ u) * 1099511628211ull;
-    } else if constexpr (!is_leaf<E>::value) {
-        std::apply([&](const auto&... c) { (hash_constants(c, h), ...); }, e.children());
+        mix(u);
+    } else {
+        std::apply([&](const auto&... c) { (hash_constants<Lo, N>(c, h), ...); }, e.children());
     }
 }
 
@@ -249,20 +256,22 @@ struct scan_traits<Step, TC, TX, std::tuple<C...>, std::tuple<X...>> {
 
 }  // namespace detail
 
-template <class Step, bool TC, bool TX, class Init, class Xs>
+template <class Step, bool TC, bool TX, class Init, class Xs, bool Rev = false>
 struct scan_node;
-template <class Step, bool TC, bool TX, class... C, class... X>
-struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
+template <class Step, bool TC, bool TX, class... C, class... X, bool Rev>
+struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
     : expr_base<typename std::tuple_element_t<0, std::tuple<C...>>::value_type, shape<dyn>> {
     using traits = detail::scan_traits<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>;
     using T = typename traits::T;
     using caps_t = typename traits::caps;
     static constexpr std::size_t NC = traits::NC, NX = traits::NX, NY = traits::NY;
     static constexpr const char* name = "scan";
+    static constexpr bool is_loop_pack = true;  // its slices' cotangents are embedded in a pack
 
     static_assert(detail::all_of_type<T, C...>, "tfx: scan: every part of the carry must have one element type");
     static_assert(std::is_floating_point_v<T>, "tfx: scan: the carry must have a floating element type");
     static_assert(detail::scan_inputs_have_time_axis<X...>, "tfx: scan: xs must have a leading (time) axis");
+    static_assert(NY > 0 || NX == 0, "tfx: scan: the step must return an output for each step (y_t)");
 
     std::tuple<C...> init;
     std::tuple<X...> xs;
@@ -270,6 +279,12 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
     // The step's expression, traced once (when scan is called, so the step may capture locals by
     // reference); each step of the loop points its symbols at that step's carry and inputs.
     mutable typename traits::body body;
+    // The number of steps when there are no inputs to scan (while_loop's gradient sets it).
+    std::size_t fixed_length = 0;
+
+    struct layout;
+    // The time index of step s (steps run backwards over time when Rev).
+    static std::size_t row(const layout& lay, std::size_t s) { return Rev ? lay.length - 1 - s : s; }
 
     // Where each part lives in the pack, for the run-time extents.
     struct layout {
@@ -297,9 +312,9 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
     // The step's run-time constants (captured numbers) distinguish two scans of one type.
     auto params() const {
         std::uint64_t h = 0;
-        std::apply([&](const auto&... e) { (detail::hash_constants(e, h), ...); }, body.first);
-        std::apply([&](const auto&... e) { (detail::hash_constants(e, h), ...); }, body.second);
-        return std::tuple(h);
+        std::apply([&](const auto&... e) { (detail::hash_constants<traits::base, NC + NX>(e, h), ...); }, body.first);
+        std::apply([&](const auto&... e) { (detail::hash_constants<traits::base, NC + NX>(e, h), ...); }, body.second);
+        return std::tuple(h, fixed_length);
     }
 
     // The body's symbols at time t: the carry read from carry_base (the pack) at slot t, the inputs
@@ -311,7 +326,7 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
         }(std::make_index_sequence<NC>{});
         typename traits::x_syms xv = [&]<std::size_t... J>(std::index_sequence<J...>) {
             return typename traits::x_syms{std::tuple_element_t<J, typename traits::x_syms>(
-                static_cast<const typename X::value_type*>(xdata[J]) + t * lay.xsize[J],
+                static_cast<const typename X::value_type*>(xdata[J]) + scan_node::row(lay, t) * lay.xsize[J],
                 detail::row_dims(std::get<J>(lay.xdims)))...};
         }(std::index_sequence_for<X...>{});
         return std::tuple_cat(cs, xv);
@@ -322,8 +337,15 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
         std::array<const void*, NC + NX> ptrs{};
         for (std::size_t k = 0; k < NC; ++k) ptrs[k] = carry_base + lay.coff[k] + t * lay.csize[k];
         [&]<std::size_t... J>(std::index_sequence<J...>) {
-            ((ptrs[NC + J] = static_cast<const typename X::value_type*>(xdata[J]) + t * lay.xsize[J]), ...);
+            ((ptrs[NC + J] = static_cast<const typename X::value_type*>(xdata[J]) + scan_node::row(lay, t) * lay.xsize[J]), ...);
         }(std::index_sequence_for<X...>{});
+        std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.first);
+        std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.second);
+        return body;
+    }
+
+    // Points the body's symbols at ptrs (carry parts, then inputs).
+    const typename traits::body& at_ptrs(const std::array<const void*, NC + NX>& ptrs) const {
         std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.first);
         std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.second);
         return body;
@@ -349,7 +371,10 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
         layout lay;
         lay.cdims = std::apply([](const auto&... c) { return std::tuple{c.dims()...}; }, init);
         lay.xdims = std::apply([](const auto&... x) { return std::tuple{x.dims()...}; }, xs);
-        lay.length = std::get<0>(lay.xdims)[0];
+        if constexpr (NX > 0)
+            lay.length = std::get<0>(lay.xdims)[0];
+        else
+            lay.length = fixed_length;
         [&]<std::size_t... J>(std::index_sequence<J...>) {
             ((std::get<J>(lay.xdims)[0] != lay.length
                   ? throw shape_error("tfx: scan: the inputs have lengths " + std::to_string(lay.length) + " and " +
@@ -409,7 +434,7 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>>
                  ...);
             }(std::make_index_sequence<NC>{});
             [&]<std::size_t... J>(std::index_sequence<J...>) {
-                (detail::eval_block(std::get<J>(b.second), out + lay.yoff[J] + t * lay.ysize[J],
+                (detail::eval_block(std::get<J>(b.second), out + lay.yoff[J] + row(lay, t) * lay.ysize[J],
                                     std::get<J>(b.second).dims(), in),
                  ...);
             }(std::make_index_sequence<NY>{});
@@ -530,7 +555,7 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
             auto y_terms = [&]<std::size_t... J>(std::index_sequence<J...>) {
                 return std::make_tuple(sum(std::get<J>(b.second) *
                                            view<T, typename std::tuple_element_t<J, typename traits::ys>::shape_type>(
-                                               gp + f.yoff[J] + t * f.ysize[J], std::get<J>(b.second).dims()))...);
+                                               gp + f.yoff[J] + Scan::row(f, t) * f.ysize[J], std::get<J>(b.second).dims()))...);
             }(std::make_index_sequence<NY>{});
             auto root = std::apply([](const auto&... e) { return detail::sum_of(e...); },
                                    std::tuple_cat(std::move(carry_terms), std::move(y_terms)));
@@ -549,7 +574,7 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
                     [&] {
                         const auto& a = std::get<NC + J>(adj);
                         if constexpr (differentiable<std::remove_cvref_t<decltype(a)>>)
-                            detail::eval_block(a, out + lay.xoff[J] + t * f.xsize[J], detail::row_dims(std::get<J>(f.xdims)), in);
+                            detail::eval_block(a, out + lay.xoff[J] + Scan::row(f, t) * f.xsize[J], detail::row_dims(std::get<J>(f.xdims)), in);
                     }(),
                     ...);
             }(std::make_index_sequence<NX>{});
@@ -572,9 +597,9 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
     }
 };
 
-template <class Step, bool TC, bool TX, class Init, class Xs, class G>
-auto vjp(const scan_node<Step, TC, TX, Init, Xs>& e, const G& g) {
-    using Scan = scan_node<Step, TC, TX, Init, Xs>;
+template <class Step, bool TC, bool TX, class Init, class Xs, bool Rev, class G>
+auto vjp(const scan_node<Step, TC, TX, Init, Xs, Rev>& e, const G& g) {
+    using Scan = scan_node<Step, TC, TX, Init, Xs, Rev>;
     using GN = node_t<const G&>;
     using B = scan_grad_node<Scan, GN>;
     B b(e, as_node(g));
@@ -606,12 +631,12 @@ auto vjp(const scan_node<Step, TC, TX, Init, Xs>& e, const G& g) {
 
 template <class E>
 struct is_scan_node : std::false_type {};
-template <class Step, bool TC, bool TX, class Init, class Xs>
-struct is_scan_node<scan_node<Step, TC, TX, Init, Xs>> : std::true_type {};
+template <class Step, bool TC, bool TX, class Init, class Xs, bool Rev>
+struct is_scan_node<scan_node<Step, TC, TX, Init, Xs, Rev>> : std::true_type {};
 
 template <class S, class Src, class G>
 auto vjp(const pack_slice<S, Src>& e, const G& g) {
-    if constexpr (is_scan_node<Src>::value) {
+    if constexpr (requires { Src::is_loop_pack; }) {
         using GN = node_t<const G&>;
         return std::tuple{embed_node<GN>(as_node(g), e.offset, e.src.dims()[0])};
     } else {
@@ -632,9 +657,9 @@ auto jvp(const pack_slice<S, Src>&, const Tg&) {
 }
 
 namespace detail::dag {
-template <class Step, bool TC, bool TX, class Init, class Xs>
-struct pure_kind<scan_node<Step, TC, TX, Init, Xs>> {
-    using traits = typename scan_node<Step, TC, TX, Init, Xs>::traits;
+template <class Step, bool TC, bool TX, class Init, class Xs, bool Rev>
+struct pure_kind<scan_node<Step, TC, TX, Init, Xs, Rev>> {
+    using traits = typename scan_node<Step, TC, TX, Init, Xs, Rev>::traits;
     static constexpr bool value =
         mp_all_of<mp_append<mp_rename<typename traits::new_carry, mp_list>, mp_rename<typename traits::ys, mp_list>>,
                   determined_t>::value;
@@ -647,14 +672,16 @@ template <class Scan, class G>
 struct pure_kind<scan_grad_node<Scan, G>> : std::true_type {};
 }  // namespace detail::dag
 
-// (final carry, ys) = scan(step, carry, xs): see the top of this file.
-template <class Step, class Carry, class Xs>
+// (final carry, ys) = scan(step, carry, xs): see the top of this file. scan<true> runs the steps
+// backwards over time (lax.scan's reverse = True): the first step reads the last x, and y_t is still
+// stored at t.
+template <bool Reverse = false, class Step, class Carry, class Xs>
 auto scan(Step step, Carry&& carry, Xs&& xs) {
     constexpr bool tc = detail::is_std_tuple<std::remove_cvref_t<Carry>>::value;
     constexpr bool tx = detail::is_std_tuple<std::remove_cvref_t<Xs>>::value;
     auto c = detail::as_node_tuple(std::forward<Carry>(carry));
     auto x = detail::as_node_tuple(std::forward<Xs>(xs));
-    using Node = scan_node<Step, tc, tx, decltype(c), decltype(x)>;
+    using Node = scan_node<Step, tc, tx, decltype(c), decltype(x), Reverse>;
     using traits = typename Node::traits;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
         static_assert((detail::scan_carry_kept<typename std::tuple_element_t<K, decltype(c)>::shape_type,

@@ -23,7 +23,7 @@ namespace detail {
 
 template <class X>
 void check_sequence(const char* op, const X& x) {
-    const auto d = x.dims();
+    const auto d = as_node(x).dims();
     if (d[1] == 0)
         throw value_error(std::string("tfx: ") + op + ": the input " + shape_string(d) +
                           " has no time steps; a recurrent layer needs at least one");
@@ -56,15 +56,19 @@ inline constexpr bool fits = X::rank == 3 && W::rank == 2 && X::shape_type::exte
 
 }  // namespace detail
 
+// Each takes Backward = true to run from the last time step to the first (the backward half of a
+// bidirectional layer); the sequence stays aligned with the input (output t is the state after
+// reading x_t), and the final state is the one after reading x_0.
+
 // (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, U], recurrent_kernel [U, U], bias [U], h0 [B, U].
-template <class X, class W, class R, class B, class H>
+template <bool Backward = false, class X, class W, class R, class B, class H>
 auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
     using XN = node_t<const X&>;
     static_assert(detail::fits<node_t<const W&>, XN>,
                   "tfx: simple_rnn: expects x [batch, time, features] and a kernel [features, units] (shapes below)");
     detail::check_sequence("simple_rnn", x);
     auto rk = as_node(recurrent);
-    auto [h, ys] = scan(
+    auto [h, ys] = scan<Backward>(
         [&](const auto& hp, const auto& xt) {
             auto hn = tanh(xt + matmul(hp, rk));
             return std::tuple{hn, hn};
@@ -75,7 +79,7 @@ auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, 
 
 // (sequence [B, T, U], h_T, c_T) for x [B, T, F], kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U],
 // h0 and c0 [B, U].
-template <class X, class W, class R, class B, class H, class C>
+template <bool Backward = false, class X, class W, class R, class B, class H, class C>
 auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const C& c0) {
     using XN = node_t<const X&>;
     using RN = node_t<const R&>;
@@ -86,7 +90,7 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
                   "tfx: lstm: the recurrent kernel must be [units, 4 units] (shape below)");
     detail::check_sequence("lstm", x);
     auto rk = as_node(recurrent);
-    auto [state, ys] = scan(
+    auto [state, ys] = scan<Backward>(
         [&](const auto& hc, const auto& xt) {
             const auto& [h, c] = hc;
             auto z = xt + matmul(h, rk);
@@ -104,7 +108,7 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
 
 // (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, 3U], recurrent_kernel [U, 3U],
 // bias [2, 3U] (input bias, recurrent bias), h0 [B, U].
-template <class X, class W, class R, class B, class H>
+template <bool Backward = false, class X, class W, class R, class B, class H>
 auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
     using XN = node_t<const X&>;
     using RN = node_t<const R&>;
@@ -118,7 +122,7 @@ auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H
     auto rk = as_node(recurrent);
     auto b_in = reshape<3 * U>(slice<0, 0, 1>(as_node(bias)));
     auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
-    auto [h, ys] = scan(
+    auto [h, ys] = scan<Backward>(
         [&](const auto& hp, const auto& xt) {
             auto r_all = matmul(hp, rk) + b_rec;
             auto z = sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all));
@@ -143,7 +147,7 @@ template <cell_kind K>
 inline constexpr const char* cell_name = K == cell_kind::lstm ? "lstm" : K == cell_kind::gru ? "gru" : "simple_rnn";
 
 // The layer's stage: (kernel, recurrent_kernel, bias, x) -> the sequence or the last output.
-template <cell_kind K, index_t U, bool Sequences>
+template <cell_kind K, index_t U, bool Sequences, bool Backward = false>
 struct recurrent_fn {
     template <class W, class R, class B, class X>
     auto operator()(const W& w, const R& r, const B& b, const X& x) const {
@@ -160,11 +164,20 @@ struct recurrent_fn {
             }
         };
         if constexpr (K == cell_kind::simple)
-            return pick(rnn::simple_rnn(x, w, r, b, h0));
+            return pick(rnn::simple_rnn<Backward>(x, w, r, b, h0));
         else if constexpr (K == cell_kind::lstm)
-            return pick(rnn::lstm(x, w, r, b, h0, h0));
+            return pick(rnn::lstm<Backward>(x, w, r, b, h0, h0));
         else
-            return pick(rnn::gru(x, w, r, b, h0));
+            return pick(rnn::gru<Backward>(x, w, r, b, h0));
+    }
+};
+
+// Both directions, outputs concatenated on the last axis (Keras's merge_mode "concat").
+template <cell_kind K, index_t U, bool Sequences>
+struct bidirectional_fn {
+    template <class W, class R, class B, class W2, class R2, class B2, class X>
+    auto operator()(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x) const {
+        return concat<-1>(recurrent_fn<K, U, Sequences, false>{}(w, r, b, x), recurrent_fn<K, U, Sequences, true>{}(w2, r2, b2, x));
     }
 };
 
@@ -173,6 +186,23 @@ using bias_tensor = std::conditional_t<K == cell_kind::gru, tensor<T, 2, 3 * U>,
 
 template <class In, index_t U, bool Sequences>
 using recurrent_out = std::conditional_t<Sequences, shape<dyn, In::extents[1], U>, shape<dyn, U>>;
+
+// Keras's initial weights for one direction: glorot_uniform kernel, orthogonal recurrent kernel
+// (one per gate), zero bias with the LSTM's forget gate bias at 1 (unit_forget_bias).
+template <cell_kind K, index_t U, class T, index_t F, index_t GU, class Bias>
+void initialize_cell(tensor<T, F, GU>& kernel, tensor<T, U, GU>& recurrent_kernel, Bias& bias, random::generator& gen) {
+    constexpr index_t G = gates<K>;
+    initializers::glorot_uniform{}(kernel, gen, double(F), double(G * U));
+    tensor<T, U, U> q;
+    for (index_t g = 0; g < G; ++g) {
+        initializers::orthogonal{}(q, gen, 0, 0);
+        for (index_t r = 0; r < U; ++r)
+            for (index_t c = 0; c < U; ++c) recurrent_kernel(r, g * U + c) = q(r, c);
+    }
+    bias.fill(T(0));
+    if constexpr (K == cell_kind::lstm)
+        for (index_t c = 0; c < U; ++c) bias(U + c) = T(1);
+}
 
 }  // namespace tfx::nn::detail
 
@@ -202,19 +232,43 @@ class recurrent_layer
     auto trainable() const { return params(); }
     auto state() { return std::tuple<>(); }
     auto state() const { return std::tuple<>(); }
-    // Keras's defaults: glorot_uniform kernel, orthogonal recurrent kernel (one per gate), zero
-    // bias with the LSTM's forget gate bias at 1 (unit_forget_bias).
+    void initialize(random::generator& gen) { nn::detail::initialize_cell<K, U>(kernel, recurrent_kernel, bias, gen); }
+};
+
+// bidirectional(lstm<U>()) and the others: the layer run forwards and backwards over time, the two
+// outputs concatenated: [?, 2 units], or [?, time, 2 units] with return_sequences.
+template <class T, class In, nn::detail::cell_kind K, index_t U, bool Sequences>
+class bidirectional_layer
+    : public nn::detail::stage_layer<
+          bidirectional_layer<T, In, K, U, Sequences>, T, In, nn::detail::recurrent_out<In, 2 * U, Sequences>,
+          nn::detail::bidirectional_fn<K, U, Sequences>, activations::linear_t, tensor<T, In::extents[2], nn::detail::gates<K> * U>,
+          tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>, tensor<T, In::extents[2], nn::detail::gates<K> * U>,
+          tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>> {
+    static_assert(In::rank == 3, "tfx: bidirectional: expects an input [?, time, features]; the input shape is below");
+    static constexpr index_t F = In::extents[2], G = nn::detail::gates<K>;
+
+   public:
+    static constexpr const char* kind = "bidirectional";
+    static constexpr std::array<const char*, 6> trainable_names{"forward_kernel",  "forward_recurrent_kernel",  "forward_bias",
+                                                                "backward_kernel", "backward_recurrent_kernel", "backward_bias"};
+    static constexpr std::array<const char*, 0> state_names{};
+    tensor<T, F, G * U> forward_kernel, backward_kernel;
+    tensor<T, U, G * U> forward_recurrent_kernel, backward_recurrent_kernel;
+    nn::detail::bias_tensor<T, K, U> forward_bias, backward_bias;
+
+    auto params() {
+        return std::tie(forward_kernel, forward_recurrent_kernel, forward_bias, backward_kernel, backward_recurrent_kernel, backward_bias);
+    }
+    auto params() const {
+        return std::tie(forward_kernel, forward_recurrent_kernel, forward_bias, backward_kernel, backward_recurrent_kernel, backward_bias);
+    }
+    auto trainable() { return params(); }
+    auto trainable() const { return params(); }
+    auto state() { return std::tuple<>(); }
+    auto state() const { return std::tuple<>(); }
     void initialize(random::generator& gen) {
-        initializers::glorot_uniform{}(kernel, gen, double(F), double(G * U));
-        tensor<T, U, U> q;
-        for (index_t g = 0; g < G; ++g) {
-            initializers::orthogonal{}(q, gen, 0, 0);
-            for (index_t r = 0; r < U; ++r)
-                for (index_t c = 0; c < U; ++c) recurrent_kernel(r, g * U + c) = q(r, c);
-        }
-        bias.fill(T(0));
-        if constexpr (K == nn::detail::cell_kind::lstm)
-            for (index_t c = 0; c < U; ++c) bias(U + c) = T(1);
+        nn::detail::initialize_cell<K, U>(forward_kernel, forward_recurrent_kernel, forward_bias, gen);
+        nn::detail::initialize_cell<K, U>(backward_kernel, backward_recurrent_kernel, backward_bias, gen);
     }
 };
 
@@ -231,9 +285,26 @@ struct recurrent_spec {
     using built = recurrent_layer<T, In, K, U, Sequences>;
     template <class T, class In>
     built<T, In> build() const {
-        return {};
+        return built<T, In>();
     }
 };
+
+template <nn::detail::cell_kind K, index_t U, bool Sequences>
+struct bidirectional_spec {
+    template <class T, class In>
+    static constexpr bool accepts = In::rank == 3 && std::is_floating_point_v<T>;
+    template <class T, class In>
+    using built = bidirectional_layer<T, In, K, U, Sequences>;
+    template <class T, class In>
+    built<T, In> build() const {
+        return built<T, In>();
+    }
+};
+// bidirectional(layers::lstm<32>()), bidirectional(layers::gru<32>(layers::return_sequences)), ...
+template <nn::detail::cell_kind K, index_t U, bool Sequences>
+constexpr bidirectional_spec<K, U, Sequences> bidirectional(recurrent_spec<K, U, Sequences>) {
+    return {};
+}
 
 template <index_t Units>
 constexpr recurrent_spec<nn::detail::cell_kind::simple, Units, false> simple_rnn() {
