@@ -129,3 +129,19 @@ TEST_CASE("bidirectional runs the cell forwards and backwards and concatenates",
                 CHECK(bwd(b, t, u) == Approx(bwd_ref(b, 2 - t, u)));
             }
 }
+
+TEST_CASE("eager gradient through scan: inputs get gradients, captured tensors are refused", "[control][scan][eager]") {
+    tensor<double, 2> w{0.5, -0.4}, c0{0.1, 0.2};
+    tensor<double, dyn, 2> xs(uninitialized, {3, 2});
+    for (std::size_t i = 0; i < 6; ++i) xs.data()[i] = 0.1 * double(i) - 0.2;
+    auto loss_of = [&](const tensor<double, 2>& c, const tensor<double, dyn, 2>& x) {
+        auto [cf, ys] = scan([&](auto c_, auto x_) { auto n = tanh(c_ * w + x_); return std::tuple{n, n}; }, c, x);
+        return sum(cf) + sum(ys * ys);
+    };
+    auto [l, gc, gx] = gradient(loss_of(c0, xs), c0, xs);
+    auto fc = central_difference([&](const tensor<double, 2>& v) { tensor<double> r = loss_of(v, xs); return r(); }, c0);
+    auto fx = central_difference([&](const tensor<double, dyn, 2>& v) { tensor<double> r = loss_of(c0, v); return r(); }, xs);
+    for (std::size_t i = 0; i < 2; ++i) CHECK(gc(i) == Approx(fc(i)).margin(1e-7));
+    for (std::size_t i = 0; i < 6; ++i) CHECK(gx.data()[i] == Approx(fx.data()[i]).margin(1e-7));
+    CHECK_THROWS_WITH(gradient(loss_of(c0, xs), w), Catch::StartsWith("tfx: gradient: a scan step reads a tensor"));
+}

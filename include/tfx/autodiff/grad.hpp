@@ -345,6 +345,21 @@ auto vjp(F f, const A&... args) {
 // ---- eager: gradient(expr, vars...) -> (value, d expr / d var...) as new tensors.
 namespace detail {
 
+// The name of a loop (scan, while_loop) in e whose body reads the memory at p directly (a captured
+// tensor, not one of the loop's inputs), or null.
+template <class E>
+const char* loop_reading(const E& e, const void* p) {
+    if constexpr (is_leaf<E>::value) {
+        return nullptr;
+    } else {
+        if constexpr (requires { e.body_reads(p); })
+            if (e.body_reads(p)) return E::name;
+        const char* r = nullptr;
+        std::apply([&](const auto&... c) { ((r = r ? r : loop_reading(c, p)), ...); }, e.children());
+        return r;
+    }
+}
+
 template <class E, class G, class Out, class Vars>
 void eager_backprop(const E& e, const G& g, Out& out, std::array<bool, std::tuple_size_v<Out>>& seen, const Vars& vars) {
     if constexpr (is_zero<G>) {
@@ -394,6 +409,17 @@ auto gradient(const E& e, const V&... vars) {
     tensor<T> value = e;
     std::tuple<V...> grads{V(uninitialized, vars.shape())...};  // zeros where nothing reaches (below)
     if constexpr (sizeof...(V) > 0) {
+        // A loop body that reads a requested tensor directly would give it no gradient: refuse
+        // rather than return zeros.
+        (
+            [&] {
+                if (const char* loop = detail::loop_reading(as_node(e), vars.data()))
+                    throw value_error(std::string("tfx: gradient: a ") + loop +
+                                      " step reads a tensor you differentiate with respect to directly (captured); the eager "
+                                      "gradient cannot see through it: pass the tensor to the loop (as xs or carry), or "
+                                      "differentiate with tfx::grad / value_and_grad, where captured arguments get gradients");
+            }(),
+            ...);
         std::array<bool, sizeof...(V)> seen{};
         detail::eager_backprop(as_node(e), unit<T>{}, grads, seen, std::tie(vars...));
         [&]<std::size_t... K>(std::index_sequence<K...>) {

@@ -146,6 +146,20 @@ void point_symbols(E& e, const std::array<const void*, N>& ptrs) {
     }
 }
 
+// Is p the memory of a leaf of e other than a symbol (arg<I>)?
+template <std::size_t Lo, std::size_t N, class E>
+bool reads_constant(const E& e, const void* p) {
+    if constexpr (is_arg_node<E>::value) {
+        return false;
+    } else if constexpr (is_leaf<E>::value) {
+        return static_cast<const void*>(e.data()) == p;
+    } else if constexpr (requires { e.body_reads(p); }) {
+        return e.body_reads(p) || std::apply([&](const auto&... c) { return (reads_constant<Lo, N>(c, p) || ...); }, e.children());
+    } else {
+        return std::apply([&](const auto&... c) { return (reads_constant<Lo, N>(c, p) || ...); }, e.children());
+    }
+}
+
 // A fingerprint of the run-time constants of a body (its scalars): part of a loop node's identity.
 // The body's own symbols (arg<Lo> .. arg<Lo + N - 1>) are left out: they point at a different step
 // each time. Captured tensors and scalars are in.
@@ -342,6 +356,16 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
         std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.first);
         std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.second);
         return body;
+    }
+
+    // Does the body read the memory at p through a leaf other than a symbol (a captured tensor)? Such
+    // a capture is a constant to reverse mode: eager gradients refuse it (see grad.hpp).
+    bool body_reads(const void* p) const {
+        bool found = false;
+        auto look = [&](const auto& e) { found = found || detail::reads_constant<traits::base, NC + NX>(e, p); };
+        std::apply([&](const auto&... e) { (look(e), ...); }, body.first);
+        std::apply([&](const auto&... e) { (look(e), ...); }, body.second);
+        return found;
     }
 
     // Points the body's symbols at ptrs (carry parts, then inputs).

@@ -45,6 +45,9 @@ struct while_node : expr_base<typename Loop::T, shape<dyn>> {
     while_node(Loop l, Pred p) : loop(std::move(l)), pred(std::move(p)) {}
 
     auto children() const { return loop.children(); }
+    bool body_reads(const void* p) const {
+        return loop.body_reads(p) || detail::reads_constant<traits::base, NC>(pred, p);
+    }
     auto params() const {
         std::uint64_t h = std::get<0>(loop.params());
         detail::hash_constants<traits::base, NC>(pred, h);

@@ -229,6 +229,12 @@ class tape {
                 accumulate(&e.get(), reshape_to_shape<typename Tn::shape_type>(g, e.dims()));
             }
         } else if constexpr (!is_scalar_node<E>) {
+            if constexpr (requires { e.body_reads(nullptr); })
+                for (std::size_t i = below_; i-- > 0;)
+                    if (e.body_reads(entries_[i]->out()))
+                        throw value_error(std::string("tfx: model: a ") + E::name +
+                                          " step in call reads a layer's output directly (captured); its gradient would be "
+                                          "lost: pass the output to the loop as xs or as the carry");
             auto adj = tfx::detail::pull(e, g);
             [&]<std::size_t... C>(std::index_sequence<C...>) {
                 (walk(std::get<C>(e.children()), std::get<C>(adj)), ...);
