@@ -66,15 +66,19 @@ auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, 
     using XN = node_t<const X&>;
     static_assert(detail::fits<node_t<const W&>, XN>,
                   "tfx: simple_rnn: expects x [batch, time, features] and a kernel [features, units] (shapes below)");
-    detail::check_sequence("simple_rnn", x);
-    auto rk = as_node(recurrent);
-    auto [h, ys] = scan<Backward>(
-        [&](const auto& hp, const auto& xt) {
-            auto hn = tanh(xt + matmul(hp, rk));
-            return std::tuple{hn, hn};
-        },
-        h0, detail::project(as_node(x), as_node(kernel), as_node(bias)));
-    return std::tuple{detail::batch_major(ys), h};
+    if constexpr (!detail::fits<node_t<const W&>, XN>) {
+        return std::tuple<>{};  // only the static_assert above is reported
+    } else {
+        detail::check_sequence("simple_rnn", x);
+        auto rk = as_node(recurrent);
+        auto [h, ys] = scan<Backward>(
+            [&](const auto& hp, const auto& xt) {
+                auto hn = tanh(xt + matmul(hp, rk));
+                return std::tuple{hn, hn};
+            },
+            h0, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+        return std::tuple{detail::batch_major(ys), h};
+    }
 }
 
 // (sequence [B, T, U], h_T, c_T) for x [B, T, F], kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U],
@@ -88,22 +92,26 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
     constexpr index_t U = RN::shape_type::extents[0];
     static_assert(RN::rank == 2 && RN::shape_type::extents[1] == 4 * U,
                   "tfx: lstm: the recurrent kernel must be [units, 4 units] (shape below)");
-    detail::check_sequence("lstm", x);
-    auto rk = as_node(recurrent);
-    auto [state, ys] = scan<Backward>(
-        [&](const auto& hc, const auto& xt) {
-            const auto& [h, c] = hc;
-            auto z = xt + matmul(h, rk);
-            auto i = sigmoid(slice<1, 0, U>(z));
-            auto f = sigmoid(slice<1, U, U>(z));
-            auto g = tanh(slice<1, 2 * U, U>(z));
-            auto o = sigmoid(slice<1, 3 * U, U>(z));
-            auto c2 = f * c + i * g;
-            auto h2 = o * tanh(c2);
-            return std::tuple{std::tuple{h2, c2}, h2};
-        },
-        std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)));
-    return std::tuple{detail::batch_major(ys), std::get<0>(state), std::get<1>(state)};
+    if constexpr (!detail::fits<node_t<const W&>, XN> || !(RN::rank == 2 && RN::shape_type::extents[1] == 4 * U)) {
+        return std::tuple<>{};  // only the static_asserts above are reported
+    } else {
+        detail::check_sequence("lstm", x);
+        auto rk = as_node(recurrent);
+        auto [state, ys] = scan<Backward>(
+            [&](const auto& hc, const auto& xt) {
+                const auto& [h, c] = hc;
+                auto z = xt + matmul(h, rk);
+                auto i = sigmoid(slice<1, 0, U>(z));
+                auto f = sigmoid(slice<1, U, U>(z));
+                auto g = tanh(slice<1, 2 * U, U>(z));
+                auto o = sigmoid(slice<1, 3 * U, U>(z));
+                auto c2 = f * c + i * g;
+                auto h2 = o * tanh(c2);
+                return std::tuple{std::tuple{h2, c2}, h2};
+            },
+            std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+        return std::tuple{detail::batch_major(ys), std::get<0>(state), std::get<1>(state)};
+    }
 }
 
 // (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, 3U], recurrent_kernel [U, 3U],
@@ -117,22 +125,26 @@ auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H
     constexpr index_t U = RN::shape_type::extents[0];
     static_assert(RN::rank == 2 && RN::shape_type::extents[1] == 3 * U,
                   "tfx: gru: the recurrent kernel must be [units, 3 units] (shape below)");
-    detail::check_sequence("gru", x);
-    using T = typename XN::value_type;
-    auto rk = as_node(recurrent);
-    auto b_in = reshape<3 * U>(slice<0, 0, 1>(as_node(bias)));
-    auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
-    auto [h, ys] = scan<Backward>(
-        [&](const auto& hp, const auto& xt) {
-            auto r_all = matmul(hp, rk) + b_rec;
-            auto z = sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all));
-            auto r = sigmoid(slice<1, U, U>(xt) + slice<1, U, U>(r_all));
-            auto hh = tanh(slice<1, 2 * U, U>(xt) + r * slice<1, 2 * U, U>(r_all));
-            auto hn = z * hp + (T(1) - z) * hh;
-            return std::tuple{hn, hn};
-        },
-        h0, detail::project(as_node(x), as_node(kernel), b_in));
-    return std::tuple{detail::batch_major(ys), h};
+    if constexpr (!detail::fits<node_t<const W&>, XN> || !(RN::rank == 2 && RN::shape_type::extents[1] == 3 * U)) {
+        return std::tuple<>{};  // only the static_asserts above are reported
+    } else {
+        detail::check_sequence("gru", x);
+        using T = typename XN::value_type;
+        auto rk = as_node(recurrent);
+        auto b_in = reshape<3 * U>(slice<0, 0, 1>(as_node(bias)));
+        auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
+        auto [h, ys] = scan<Backward>(
+            [&](const auto& hp, const auto& xt) {
+                auto r_all = matmul(hp, rk) + b_rec;
+                auto z = sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all));
+                auto r = sigmoid(slice<1, U, U>(xt) + slice<1, U, U>(r_all));
+                auto hh = tanh(slice<1, 2 * U, U>(xt) + r * slice<1, 2 * U, U>(r_all));
+                auto hn = z * hp + (T(1) - z) * hh;
+                return std::tuple{hn, hn};
+            },
+            h0, detail::project(as_node(x), as_node(kernel), b_in));
+        return std::tuple{detail::batch_major(ys), h};
+    }
 }
 
 }  // namespace tfx::rnn
