@@ -139,3 +139,59 @@ TEST_CASE("value_and_grad of an MLP loss allocates nothing after the first call 
     fill_batch(x, y, gen);
     check_mlp_steady_state(x, y);
 }
+
+namespace {
+
+// A scan (include/tfx/control/scan.hpp) over a run-time number of steps: h' = tanh(h @ U + x_t),
+// U captured from the arguments; the loss reads the final carry and every output.
+auto scan_loss = [](auto U, auto h0, auto xs) {
+    auto [hf, ys] = tfx::scan(
+        [&](auto h, auto x) {
+            auto n = tanh(matmul(h, U) + x);
+            return std::tuple{n, n};
+        },
+        h0, xs);
+    return sum(hf) + sum(ys * ys);
+};
+
+}  // namespace
+
+TEST_CASE("value_and_grad of a scan-based loss allocates nothing after the first call", "[autodiff][control][scan]") {
+    tfx::random::generator gen{9};
+    tensor<double, 4, 4> U = tfx::random::uniform<double, 4, 4>(gen, -0.5, 0.5);
+    tensor<double, 3, 4> h0 = tfx::random::uniform<double, 3, 4>(gen, -1, 1);
+    tensor<double, dyn, 3, 4> xs(5);
+    for (auto& v : xs) v = gen.uniform01() * 2 - 1;
+
+    auto vg = tfx::value_and_grad<0, 1, 2>(scan_loss);
+    const std::size_t at_start = news.load();
+    const auto& out = vg(U, h0, xs);
+    CHECK(news.load() > at_start);  // the first call plans (and the counter is live)
+    const std::size_t ws_allocations = vg.stats().allocations;
+    const void* const data[] = {std::get<0>(out).data(), std::get<1>(out).data(), std::get<2>(out).data(),
+                                std::get<3>(out).data()};
+    const double value = std::get<0>(out)();
+    CHECK(news_in_calls_2_to_10([&] { vg(U, h0, xs); }) == 0);
+    CHECK(vg.stats().allocations == ws_allocations);
+    const auto& again = vg(U, h0, xs);
+    CHECK(std::get<0>(again)() == value);
+    CHECK(std::get<0>(again).data() == data[0]);
+    CHECK(std::get<1>(again).data() == data[1]);
+    CHECK(std::get<2>(again).data() == data[2]);
+    CHECK(std::get<3>(again).data() == data[3]);
+
+    // tfx::function alone is as quiet, and computes the same value.
+    auto f = tfx::function(scan_loss);
+    CHECK(f(U, h0, xs)() == value);
+    const std::size_t f_allocations = f.stats().allocations;
+    CHECK(news_in_calls_2_to_10([&] { f(U, h0, xs); }) == 0);
+    CHECK(f.stats().allocations == f_allocations);
+
+    // Another length is another shape: after its first call, none again.
+    tensor<double, dyn, 3, 4> xs9(9);
+    for (auto& v : xs9) v = gen.uniform01() * 2 - 1;
+    vg(U, h0, xs9);
+    const std::size_t ws9 = vg.stats().allocations;
+    CHECK(news_in_calls_2_to_10([&] { vg(U, h0, xs9); }) == 0);
+    CHECK(vg.stats().allocations == ws9);
+}

@@ -22,6 +22,7 @@
 #include "autodiff/grad.hpp"
 #include "autodiff/jvp.hpp"
 #include "autodiff/custom_vjp.hpp"
+#include "autodiff/keep.hpp"
 #include "expr/conv.hpp"
 #include "control/cond.hpp"
 #include "control/scan.hpp"

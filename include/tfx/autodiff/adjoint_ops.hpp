@@ -84,7 +84,11 @@ struct scatter_add_node : expr_base<typename X::value_type, typename X::shape_ty
         for (std::size_t b = 0; b < batch; ++b)
             for (std::size_t p = 0; p < pre; ++p)
                 for (std::size_t j = 0; j < ni; ++j) {
-                    const std::size_t row = std::size_t(ip[b * ni + j]);  // validated by the forward gather
+                    // The forward gather checks its indices, but a gradient need not evaluate it.
+                    const std::size_t row = std::size_t(ip[b * ni + j]);
+                    if (row >= len)
+                        throw value_error("tfx: gather (gradient): index " + std::to_string(ip[b * ni + j]) +
+                                          " is out of range for an axis of extent " + std::to_string(len));
                     T* to = out + ((b * pre + p) * len + row) * post;
                     const T* from = src + ((b * pre + p) * ni + j) * post;
                     for (std::size_t q = 0; q < post; ++q) to[q] += from[q];

@@ -108,7 +108,7 @@ struct cond_node
     auto children() const { return std::tie(p, a, b); }
     dims_t<R> dims() const {
         const auto da = a.dims();
-        if constexpr (!S::is_static) {
+        if constexpr (!(A::shape_type::is_static && B::shape_type::is_static)) {
             const auto db = b.dims();
             if (da != db)
                 throw shape_error("tfx: cond: the branches' results have shapes " + shape_string(da) + " and " +
@@ -219,6 +219,8 @@ auto cond(const P& pred, Then then_fn, Else else_fn) {
             }(std::make_index_sequence<std::tuple_size_v<RA>>{});
     } else if constexpr (!ta && !tb) {
         return detail::make_cond(p, std::move(a), std::move(b));
+    } else {
+        return a;  // only the static_assert above is reported
     }
 }
 

@@ -73,7 +73,7 @@ auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, 
         auto rk = as_node(recurrent);
         auto [h, ys] = scan<Backward>(
             [&](const auto& hp, const auto& xt) {
-                auto hn = tanh(xt + matmul(hp, rk));
+                auto hn = keep(tanh(xt + matmul(hp, rk)));
                 return std::tuple{hn, hn};
             },
             h0, detail::project(as_node(x), as_node(kernel), as_node(bias)));
@@ -100,13 +100,15 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
         auto [state, ys] = scan<Backward>(
             [&](const auto& hc, const auto& xt) {
                 const auto& [h, c] = hc;
-                auto z = xt + matmul(h, rk);
-                auto i = sigmoid(slice<1, 0, U>(z));
-                auto f = sigmoid(slice<1, U, U>(z));
-                auto g = tanh(slice<1, 2 * U, U>(z));
-                auto o = sigmoid(slice<1, 3 * U, U>(z));
-                auto c2 = f * c + i * g;
-                auto h2 = o * tanh(c2);
+                // Gates and the cell are kept (computed once per step): the backward step reads
+                // them instead of recomputing every activation in every adjoint.
+                auto z = keep(xt + matmul(h, rk));
+                auto i = keep(sigmoid(slice<1, 0, U>(z)));
+                auto f = keep(sigmoid(slice<1, U, U>(z)));
+                auto g = keep(tanh(slice<1, 2 * U, U>(z)));
+                auto o = keep(sigmoid(slice<1, 3 * U, U>(z)));
+                auto c2 = keep(f * c + i * g);
+                auto h2 = o * keep(tanh(c2));
                 return std::tuple{std::tuple{h2, c2}, h2};
             },
             std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)));
@@ -135,10 +137,10 @@ auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H
         auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
         auto [h, ys] = scan<Backward>(
             [&](const auto& hp, const auto& xt) {
-                auto r_all = matmul(hp, rk) + b_rec;
-                auto z = sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all));
-                auto r = sigmoid(slice<1, U, U>(xt) + slice<1, U, U>(r_all));
-                auto hh = tanh(slice<1, 2 * U, U>(xt) + r * slice<1, 2 * U, U>(r_all));
+                auto r_all = keep(matmul(hp, rk) + b_rec);
+                auto z = keep(sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all)));
+                auto r = keep(sigmoid(slice<1, U, U>(xt) + slice<1, U, U>(r_all)));
+                auto hh = keep(tanh(slice<1, 2 * U, U>(xt) + r * slice<1, 2 * U, U>(r_all)));
                 auto hn = z * hp + (T(1) - z) * hh;
                 return std::tuple{hn, hn};
             },
