@@ -22,6 +22,7 @@
 // backward loop.
 #include <string_view>
 
+#include "../autodiff/keep.hpp"
 #include "cond.hpp"
 
 namespace tfx {
@@ -203,6 +204,56 @@ const typename E::value_type* operand_data(const E& e, const dims_t<E::rank>& d,
     }
 }
 
+// The kept nodes (keep(e)) of a body, each type once: a scan saves their values at every step, and
+// its backward loop reads them instead of recomputing them.
+template <class E>
+struct is_kept : std::false_type {};
+template <class X>
+struct is_kept<keep_node<X>> : std::true_type {};
+template <class Op, class X>
+struct is_kept<kept_op<Op, X>> : std::true_type {};
+
+template <class E>
+struct kept_in_impl;
+template <class E>
+using kept_in = typename kept_in_impl<E>::type;
+template <class E>
+struct kept_in_impl {
+    using below = boost::mp11::mp_flatten<boost::mp11::mp_transform<kept_in, dag::children_of<E>>>;
+    using type = boost::mp11::mp_if<is_kept<E>, boost::mp11::mp_push_back<below, E>, below>;
+};
+template <class T>
+struct of_value_type {
+    template <class E>
+    using fn = std::is_same<typename E::value_type, T>;
+};
+template <class T, class List>
+using kept_list = boost::mp11::mp_rename<
+    boost::mp11::mp_copy_if_q<boost::mp11::mp_unique<boost::mp11::mp_flatten<boost::mp11::mp_transform<kept_in, List>>>,
+                              of_value_type<T>>,
+    std::tuple>;
+
+// The first node of type K in e (null if none).
+template <class K, class E>
+const K* find_node(const E& e) {
+    if constexpr (std::is_same_v<E, K>) {
+        return &e;
+    } else if constexpr (is_leaf<E>::value) {
+        return nullptr;
+    } else {
+        const K* r = nullptr;
+        std::apply([&](const auto&... c) { ((r = r ? r : find_node<K>(c)), ...); }, e.children());
+        return r;
+    }
+}
+template <class K, class Body>
+const K* find_in_body(const Body& b) {
+    const K* r = nullptr;
+    std::apply([&](const auto&... e) { ((r = r ? r : find_node<K>(e)), ...); }, b.first);
+    std::apply([&](const auto&... e) { ((r = r ? r : find_node<K>(e)), ...); }, b.second);
+    return r;
+}
+
 template <class T, class... X>
 inline constexpr bool all_of_type = (std::is_same_v<typename X::value_type, T> && ...);
 
@@ -263,6 +314,8 @@ struct scan_traits<Step, TC, TX, std::tuple<C...>, std::tuple<X...>> {
     using new_carry = typename body::first_type;
     using ys = typename body::second_type;
     static constexpr std::size_t NY = std::tuple_size_v<ys>;
+    using kept = kept_list<T, boost::mp11::mp_append<boost::mp11::mp_rename<new_carry, boost::mp11::mp_list>,
+                                                     boost::mp11::mp_rename<ys, boost::mp11::mp_list>>>;
     using caps = typename captured_in<base, base + NC + NX,
                                       boost::mp11::mp_append<boost::mp11::mp_rename<new_carry, boost::mp11::mp_list>,
                                                              boost::mp11::mp_rename<ys, boost::mp11::mp_list>>>::type;
@@ -279,6 +332,8 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
     using T = typename traits::T;
     using caps_t = typename traits::caps;
     static constexpr std::size_t NC = traits::NC, NX = traits::NX, NY = traits::NY;
+    using kept_t = typename traits::kept;
+    static constexpr std::size_t NS = std::tuple_size_v<kept_t>;
     static constexpr const char* name = "scan";
     static constexpr bool is_loop_pack = true;  // its slices' cotangents are embedded in a pack
 
@@ -295,6 +350,9 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
     mutable typename traits::body body;
     // The number of steps when there are no inputs to scan (while_loop's gradient sets it).
     std::size_t fixed_length = 0;
+    // The pack as an earlier evaluation computed it (a layer's forward pass hands it to its backward
+    // pass): the backward loop reads it instead of running the forward loop again.
+    const T* saved = nullptr;
 
     struct layout;
     // The time index of step s (steps run backwards over time when Rev).
@@ -308,6 +366,10 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
         std::array<std::size_t, NC> csize{}, coff{};
         std::array<std::size_t, NX> xsize{};  // one time step of each input
         std::array<std::size_t, NY> ysize{}, yoff{};
+        // Each kept node's value at every step, and a flag per step: was it computed (a kept node
+        // in a cond branch not taken is not)?
+        std::array<std::size_t, NS> ssize{}, soff{};
+        std::size_t flags = 0;
     };
 
     scan_node(const Step& s, std::tuple<C...> c, std::tuple<X...> x)
@@ -328,7 +390,7 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
         std::uint64_t h = 0;
         std::apply([&](const auto&... e) { (detail::hash_constants<traits::base, NC + NX>(e, h), ...); }, body.first);
         std::apply([&](const auto&... e) { (detail::hash_constants<traits::base, NC + NX>(e, h), ...); }, body.second);
-        return std::tuple(h, fixed_length);
+        return std::tuple(h, fixed_length, saved);
     }
 
     // The body's symbols at time t: the carry read from carry_base (the pack) at slot t, the inputs
@@ -433,6 +495,13 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
             ((lay.ysize[J] = dims_size(std::get<J>(b.second).dims()), lay.yoff[J] = off, off += lay.length * lay.ysize[J]),
              ...);
         }(std::make_index_sequence<NY>{});
+        [&]<std::size_t... M>(std::index_sequence<M...>) {
+            ((lay.ssize[M] = dims_size(detail::find_in_body<std::tuple_element_t<M, kept_t>>(b)->dims()), lay.soff[M] = off,
+              off += lay.length * lay.ssize[M]),
+             ...);
+        }(std::make_index_sequence<NS>{});
+        lay.flags = off;
+        off += lay.length * NS;
         lay.total = off;
         return lay;
     }
@@ -462,8 +531,34 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
                                     std::get<J>(b.second).dims(), in),
                  ...);
             }(std::make_index_sequence<NY>{});
+            save_kept(lay, b, out, t, in);
             ctx.ws->release(m);
         }
+    }
+
+    // Copy step t's kept values (computed by this step, found among its kernel results) into the pack.
+    void save_kept(const layout& lay, const typename traits::body& b, T* out, std::size_t t, detail::eval_ctx& in) const {
+        [&]<std::size_t... M>(std::index_sequence<M...>) {
+            (
+                [&] {
+                    const auto* node = detail::find_in_body<std::tuple_element_t<M, kept_t>>(b);
+                    const T* v = in.ws->template recall<T>(*node);
+                    out[lay.flags + t * NS + M] = v ? T(1) : T(0);
+                    if (v) std::copy_n(v, lay.ssize[M], out + lay.soff[M] + t * lay.ssize[M]);
+                }(),
+                ...);
+        }(std::make_index_sequence<NS>{});
+    }
+    // Make step t's saved kept values the results of the body's kept nodes (read, not recomputed).
+    void recall_kept(const layout& lay, const typename traits::body& b, const T* pack, std::size_t t, detail::eval_ctx& in) const {
+        [&]<std::size_t... M>(std::index_sequence<M...>) {
+            (
+                [&] {
+                    if (pack[lay.flags + t * NS + M] != T(0))
+                        in.ws->remember(*detail::find_in_body<std::tuple_element_t<M, kept_t>>(b), pack + lay.soff[M] + t * lay.ssize[M]);
+                }(),
+                ...);
+        }(std::make_index_sequence<NS>{});
     }
 };
 
@@ -549,7 +644,7 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
         const layout lay = measure();
         const auto& f = lay.fwd;
         const std::size_t L = f.length;
-        const T* fwd = detail::node_value(scan, dims_t<1>{f.total}, ctx);
+        const T* fwd = scan.saved ? scan.saved : detail::node_value(scan, dims_t<1>{f.total}, ctx);
         const T* gp = detail::operand_data(g, dims_t<1>{f.total}, ctx);
         std::array<const void*, NX> xdata{};
         [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -569,6 +664,7 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
             const auto m = ctx.ws->mark();
             detail::eval_ctx in{nullptr, nullptr, ctx.ws, true};
             const auto& b = scan.at(f, fwd, xdata, t);
+            scan.recall_kept(f, b, fwd, t, in);
             const auto cs = scan.symbols(f, fwd, xdata, t);
             // <new carry, dc> + <y_t, g_t>: its gradient is the step's vjp for both cotangents.
             auto carry_terms = [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -696,19 +792,19 @@ template <class Scan, class G>
 struct pure_kind<scan_grad_node<Scan, G>> : std::true_type {};
 }  // namespace detail::dag
 
-// (final carry, ys) = scan(step, carry, xs): see the top of this file. scan<true> runs the steps
-// backwards over time (lax.scan's reverse = True): the first step reads the last x, and y_t is still
-// stored at t.
-template <bool Reverse = false, class Step, class Carry, class Xs>
-auto scan(Step step, Carry&& carry, Xs&& xs) {
-    constexpr bool tc = detail::is_std_tuple<std::remove_cvref_t<Carry>>::value;
-    constexpr bool tx = detail::is_std_tuple<std::remove_cvref_t<Xs>>::value;
-    auto c = detail::as_node_tuple(std::forward<Carry>(carry));
-    auto x = detail::as_node_tuple(std::forward<Xs>(xs));
+namespace detail {
+// scan, whose backward pass reads the forward pack from saved when it is not null (see
+// scan_node::saved; it must be the pack of this scan's forward pass, for the same operands).
+template <bool Reverse, class Step, class Carry, class Xs>
+auto scan_with(Step step, Carry&& carry, Xs&& xs, const void* saved) {
+    constexpr bool tc = is_std_tuple<std::remove_cvref_t<Carry>>::value;
+    constexpr bool tx = is_std_tuple<std::remove_cvref_t<Xs>>::value;
+    auto c = as_node_tuple(std::forward<Carry>(carry));
+    auto x = as_node_tuple(std::forward<Xs>(xs));
     using Node = scan_node<Step, tc, tx, decltype(c), decltype(x), Reverse>;
     using traits = typename Node::traits;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        static_assert((detail::scan_carry_kept<typename std::tuple_element_t<K, decltype(c)>::shape_type,
+        static_assert((scan_carry_kept<typename std::tuple_element_t<K, decltype(c)>::shape_type,
                                                typename std::tuple_element_t<K, typename traits::new_carry>::shape_type> &&
                        ...),
                       "tfx: scan: the step must return a carry of the carry's shape (both below)");
@@ -718,6 +814,7 @@ auto scan(Step step, Carry&& carry, Xs&& xs) {
                       "tfx: scan: the step must return a carry of the carry's element type");
     }(std::make_index_sequence<Node::NC>{});
     Node node(step, std::move(c), std::move(x));
+    node.saved = static_cast<const typename Node::T*>(saved);
     const auto lay = node.measure();
     auto final_carry = [&]<std::size_t... K>(std::index_sequence<K...>) {
         return std::make_tuple(pack_slice<typename std::tuple_element_t<K, decltype(c)>::shape_type, Node>(
@@ -726,10 +823,20 @@ auto scan(Step step, Carry&& carry, Xs&& xs) {
     auto ys = [&]<std::size_t... J>(std::index_sequence<J...>) {
         const auto& b = node.body;
         return std::make_tuple(
-            pack_slice<typename detail::stacked_shape<typename std::tuple_element_t<J, typename traits::ys>::shape_type>::type,
-                       Node>(node, lay.yoff[J], detail::stacked_dims(lay.length, std::get<J>(b.second).dims()))...);
+            pack_slice<typename stacked_shape<typename std::tuple_element_t<J, typename traits::ys>::shape_type>::type,
+                       Node>(node, lay.yoff[J], stacked_dims(lay.length, std::get<J>(b.second).dims()))...);
     }(std::make_index_sequence<Node::NY>{});
-    return std::make_tuple(detail::untuple<tc>(std::move(final_carry)), detail::untuple<traits::TY>(std::move(ys)));
+    return std::make_tuple(untuple<tc>(std::move(final_carry)), untuple<traits::TY>(std::move(ys)));
 }
+}  // namespace detail
+
+// (final carry, ys) = scan(step, carry, xs): see the top of this file. scan<true> runs the steps
+// backwards over time (lax.scan's reverse = True): the first step reads the last x, and y_t is still
+// stored at t.
+template <bool Reverse = false, class Step, class Carry, class Xs>
+auto scan(Step step, Carry&& carry, Xs&& xs) {
+    return detail::scan_with<Reverse>(std::move(step), std::forward<Carry>(carry), std::forward<Xs>(xs), nullptr);
+}
+
 
 }  // namespace tfx

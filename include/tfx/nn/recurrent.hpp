@@ -56,13 +56,15 @@ inline constexpr bool fits = X::rank == 3 && W::rank == 2 && X::shape_type::exte
 
 }  // namespace detail
 
+// The last argument, saved, is for layers: the scan's pack from the forward pass, which the
+// backward pass then reads instead of running the forward loop again (see scan_node::saved).
 // Each takes Backward = true to run from the last time step to the first (the backward half of a
 // bidirectional layer); the sequence stays aligned with the input (output t is the state after
 // reading x_t), and the final state is the one after reading x_0.
 
 // (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, U], recurrent_kernel [U, U], bias [U], h0 [B, U].
 template <bool Backward = false, class X, class W, class R, class B, class H>
-auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
+auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const void* saved = nullptr) {
     using XN = node_t<const X&>;
     static_assert(detail::fits<node_t<const W&>, XN>,
                   "tfx: simple_rnn: expects x [batch, time, features] and a kernel [features, units] (shapes below)");
@@ -71,12 +73,12 @@ auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, 
     } else {
         detail::check_sequence("simple_rnn", x);
         auto rk = as_node(recurrent);
-        auto [h, ys] = scan<Backward>(
+        auto [h, ys] = tfx::detail::scan_with<Backward>(
             [&](const auto& hp, const auto& xt) {
                 auto hn = keep(tanh(xt + matmul(hp, rk)));
                 return std::tuple{hn, hn};
             },
-            h0, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+            h0, detail::project(as_node(x), as_node(kernel), as_node(bias)), saved);
         return std::tuple{detail::batch_major(ys), h};
     }
 }
@@ -84,7 +86,8 @@ auto simple_rnn(const X& x, const W& kernel, const R& recurrent, const B& bias, 
 // (sequence [B, T, U], h_T, c_T) for x [B, T, F], kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U],
 // h0 and c0 [B, U].
 template <bool Backward = false, class X, class W, class R, class B, class H, class C>
-auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const C& c0) {
+auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const C& c0,
+          const void* saved = nullptr) {
     using XN = node_t<const X&>;
     using RN = node_t<const R&>;
     static_assert(detail::fits<node_t<const W&>, XN>,
@@ -97,7 +100,7 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
     } else {
         detail::check_sequence("lstm", x);
         auto rk = as_node(recurrent);
-        auto [state, ys] = scan<Backward>(
+        auto [state, ys] = tfx::detail::scan_with<Backward>(
             [&](const auto& hc, const auto& xt) {
                 const auto& [h, c] = hc;
                 // Gates and the cell are kept (computed once per step): the backward step reads
@@ -111,7 +114,7 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
                 auto h2 = o * keep(tanh(c2));
                 return std::tuple{std::tuple{h2, c2}, h2};
             },
-            std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)));
+            std::tuple{as_node(h0), as_node(c0)}, detail::project(as_node(x), as_node(kernel), as_node(bias)), saved);
         return std::tuple{detail::batch_major(ys), std::get<0>(state), std::get<1>(state)};
     }
 }
@@ -119,7 +122,7 @@ auto lstm(const X& x, const W& kernel, const R& recurrent, const B& bias, const 
 // (sequence [B, T, U], h_T) for x [B, T, F], kernel [F, 3U], recurrent_kernel [U, 3U],
 // bias [2, 3U] (input bias, recurrent bias), h0 [B, U].
 template <bool Backward = false, class X, class W, class R, class B, class H>
-auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0) {
+auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H& h0, const void* saved = nullptr) {
     using XN = node_t<const X&>;
     using RN = node_t<const R&>;
     static_assert(detail::fits<node_t<const W&>, XN>,
@@ -135,7 +138,7 @@ auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H
         auto rk = as_node(recurrent);
         auto b_in = reshape<3 * U>(slice<0, 0, 1>(as_node(bias)));
         auto b_rec = reshape<3 * U>(slice<0, 1, 1>(as_node(bias)));
-        auto [h, ys] = scan<Backward>(
+        auto [h, ys] = tfx::detail::scan_with<Backward>(
             [&](const auto& hp, const auto& xt) {
                 auto r_all = keep(matmul(hp, rk) + b_rec);
                 auto z = keep(sigmoid(slice<1, 0, U>(xt) + slice<1, 0, U>(r_all)));
@@ -144,7 +147,7 @@ auto gru(const X& x, const W& kernel, const R& recurrent, const B& bias, const H
                 auto hn = z * hp + (T(1) - z) * hh;
                 return std::tuple{hn, hn};
             },
-            h0, detail::project(as_node(x), as_node(kernel), b_in));
+            h0, detail::project(as_node(x), as_node(kernel), b_in), saved);
         return std::tuple{detail::batch_major(ys), h};
     }
 }
@@ -163,36 +166,133 @@ inline constexpr const char* cell_name = K == cell_kind::lstm ? "lstm" : K == ce
 // The layer's stage: (kernel, recurrent_kernel, bias, x) -> the sequence or the last output.
 template <cell_kind K, index_t U, bool Sequences, bool Backward = false>
 struct recurrent_fn {
+    // All the outputs of the cell over x from zero state, reading the forward pack from saved if set.
+    template <class W, class R, class B, class X>
+    static auto run(const W& w, const R& r, const B& b, const X& x, const void* saved) {
+        auto h0 = rnn::detail::zero_state<U>(as_node(x));
+        if constexpr (K == cell_kind::simple)
+            return rnn::simple_rnn<Backward>(x, w, r, b, h0, saved);
+        else if constexpr (K == cell_kind::lstm)
+            return rnn::lstm<Backward>(x, w, r, b, h0, h0, saved);
+        else
+            return rnn::gru<Backward>(x, w, r, b, h0, saved);
+    }
+    // The layer's output: the sequence (with the input's static time extent, as the layer's output
+    // type says) or the last output.
+    template <class X, class Out>
+    static auto pick(Out&& out) {
+        if constexpr (Sequences) {
+            using S = shape<dyn, node_t<const X&>::shape_type::extents[1], U>;
+            auto seq = std::get<0>(std::forward<Out>(out));
+            const auto d = seq.dims();
+            return reshape_to_shape<S>(std::move(seq), d);
+        } else {
+            return std::get<1>(std::forward<Out>(out));
+        }
+    }
+    // The scan's pack (every carry, output and kept gate of the forward pass), as an expression.
+    template <class Out>
+    static auto pack(const Out& out) {
+        const auto& node = std::get<1>(out).src;
+        return pack_slice<shape<dyn>, std::remove_cvref_t<decltype(node)>>(node, 0, node.dims());
+    }
+
     template <class W, class R, class B, class X>
     auto operator()(const W& w, const R& r, const B& b, const X& x) const {
-        auto h0 = rnn::detail::zero_state<U>(as_node(x));
-        auto pick = [&](auto&& out) {
-            if constexpr (Sequences) {
-                // The sequence with the input's static time extent, as the layer's output type says.
-                using S = shape<dyn, node_t<const X&>::shape_type::extents[1], U>;
-                auto seq = std::get<0>(std::move(out));
-                const auto d = seq.dims();
-                return reshape_to_shape<S>(std::move(seq), d);
-            } else {
-                return std::get<1>(std::move(out));
-            }
-        };
-        if constexpr (K == cell_kind::simple)
-            return pick(rnn::simple_rnn<Backward>(x, w, r, b, h0));
-        else if constexpr (K == cell_kind::lstm)
-            return pick(rnn::lstm<Backward>(x, w, r, b, h0, h0));
-        else
-            return pick(rnn::gru<Backward>(x, w, r, b, h0));
+        return pick<X>(run(w, r, b, x, nullptr));
+    }
+    // (output, pack): the training forward pass.
+    template <class W, class R, class B, class X>
+    auto with_pack(const W& w, const R& r, const B& b, const X& x) const {
+        auto out = run(w, r, b, x, nullptr);
+        return std::tuple{pick<X>(out), pack(out)};
+    }
+    // The output again, its backward pass reading pack (a tensor of with_pack's).
+    template <class W, class R, class B, class X, class P>
+    auto from_pack(const W& w, const R& r, const B& b, const X& x, const P& pack) const {
+        return pick<X>(run(w, r, b, x, static_cast<const void*>(pack.data())));
     }
 };
 
 // Both directions, outputs concatenated on the last axis (Keras's merge_mode "concat").
 template <cell_kind K, index_t U, bool Sequences>
 struct bidirectional_fn {
+    using fwd = recurrent_fn<K, U, Sequences, false>;
+    using bwd = recurrent_fn<K, U, Sequences, true>;
     template <class W, class R, class B, class W2, class R2, class B2, class X>
     auto operator()(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x) const {
-        return concat<-1>(recurrent_fn<K, U, Sequences, false>{}(w, r, b, x), recurrent_fn<K, U, Sequences, true>{}(w2, r2, b2, x));
+        return concat<-1>(fwd{}(w, r, b, x), bwd{}(w2, r2, b2, x));
     }
+    template <class W, class R, class B, class W2, class R2, class B2, class X>
+    auto with_pack(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x) const {
+        auto a = fwd::run(w, r, b, x, nullptr);
+        auto c = bwd::run(w2, r2, b2, x, nullptr);
+        return std::tuple{concat<-1>(fwd::template pick<X>(a), bwd::template pick<X>(c)), fwd::pack(a), bwd::pack(c)};
+    }
+    template <class W, class R, class B, class W2, class R2, class B2, class X, class P, class P2>
+    auto from_pack(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x, const P& p,
+                   const P2& p2) const {
+        return concat<-1>(fwd{}.from_pack(w, r, b, x, p), bwd{}.from_pack(w2, r2, b2, x, p2));
+    }
+};
+
+// The training passes of a recurrent layer (as stage.hpp's, with a difference): the forward
+// function also returns each scan's pack, and the backward function (tfx's reverse mode of the
+// layer's rule) reads it, so the backward pass does not run the forward loop again.
+template <class T, class In, class Out, class F, std::size_t NP, std::size_t NPacks>
+class recurrent_stage {
+   public:
+    using input_type = nn::detail::tensor_t<T, In>;
+    using output_type = nn::detail::tensor_t<T, Out>;
+
+    template <class... P>
+    const output_type& forward(const input_type& x, const P&... params) {
+        x_ = &x;
+        const auto& r = fwd_(params..., x);
+        [&]<std::size_t... I>(std::index_sequence<I...>) { ((packs_[I] = &std::get<I + 1>(r)), ...); }(std::make_index_sequence<NPacks>{});
+        return std::get<0>(r);
+    }
+    // (d params..., d x) when NeedDx, else (d params...): references into the stage's functions.
+    template <bool NeedDx, class... P>
+    decltype(auto) backward(const output_type& g, const P&... params) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+            if constexpr (NeedDx)
+                return bwd_dx_(params..., *x_, *packs_[I]..., g);
+            else
+                return bwd_(params..., *x_, *packs_[I]..., g);
+        }(std::make_index_sequence<NPacks>{});
+    }
+
+   private:
+    struct forward_fn {
+        template <bool Nested, class... S>
+        auto operator()(traced_tag<Nested>, tfx::detail::eval_ctx&, const S&... s) const {
+            return F{}.with_pack(s...);
+        }
+    };
+    // (params..., x, packs..., g) -> cotangents of (params..., x) or of params only.
+    template <bool NeedDx>
+    struct backward_fn {
+        template <bool Nested, class... S>
+        auto operator()(traced_tag<Nested>, tfx::detail::eval_ctx& ctx, const S&... s) const {
+            auto all = std::tie(s...);
+            return [&]<std::size_t... I, std::size_t... K>(std::index_sequence<I...>, std::index_sequence<K...>) {
+                auto y = F{}.from_pack(std::get<I>(all)..., std::get<NP + 1 + K>(all)...);
+                const auto& g = std::get<NP + 1 + NPacks>(all);
+                if constexpr (NeedDx)
+                    return tfx::detail::cotangents_for(ctx, y, g, std::get<I>(all)...);
+                else
+                    return [&]<std::size_t... J>(std::index_sequence<J...>) {
+                        return tfx::detail::cotangents_for(ctx, y, g, std::get<J>(all)...);
+                    }(std::make_index_sequence<NP>{});
+            }(std::make_index_sequence<NP + 1>{}, std::make_index_sequence<NPacks>{});
+        }
+    };
+    function<forward_fn> fwd_{forward_fn{}};
+    function<backward_fn<true>> bwd_dx_{backward_fn<true>{}};
+    function<backward_fn<false>> bwd_{backward_fn<false>{}};
+    const input_type* x_ = nullptr;
+    std::array<const tensor<T, dyn>*, NPacks> packs_{};
 };
 
 template <class T, cell_kind K, index_t U>
@@ -218,6 +318,48 @@ void initialize_cell(tensor<T, F, GU>& kernel, tensor<T, U, GU>& recurrent_kerne
         for (index_t c = 0; c < U; ++c) bias(U + c) = T(1);
 }
 
+// What a recurrent layer class shares: the inference expression, and the training passes through a
+// recurrent_stage. Derived provides params() (a std::tie of its trainable tensors).
+template <class Derived, class T, class In, class Out, class F, std::size_t NPacks, class... Params>
+class recurrent_base {
+   public:
+    using value_type = T;
+    using input_shape = In;
+    using output_shape = Out;
+    using input_type = tensor_t<T, In>;
+    using output_type = tensor_t<T, Out>;
+
+    const activations::linear_t& activation() const { return act_; }
+    template <class X>
+    auto operator()(const X& x) const {
+        return std::apply([&](const auto&... p) { return F{}(p..., x); }, self().params());
+    }
+    const output_type& forward_train(const input_type& x, train_context&) {
+        return std::apply([&](const auto&... p) -> decltype(auto) { return stage_.forward(x, p...); }, self().params());
+    }
+    template <bool NeedDx>
+    const input_type* backward(const output_type& g) {
+        auto r = std::apply([&](const auto&... p) { return stage_.template backward<NeedDx>(g, p...); }, self().params());
+        grads_ = [&]<std::size_t... I>(std::index_sequence<I...>) { return param_ptrs{&std::get<I>(r)...}; }(
+            std::index_sequence_for<Params...>{});
+        if constexpr (NeedDx)
+            return &std::get<sizeof...(Params)>(r);
+        else
+            return nullptr;
+    }
+    // d loss / d params (after backward): references to tensors owned by the layer's stage.
+    auto gradients() const {
+        return std::apply([](auto*... d) { return std::tie(*d...); }, grads_);
+    }
+
+   private:
+    const Derived& self() const { return static_cast<const Derived&>(*this); }
+    using param_ptrs = std::tuple<const Params*...>;
+    recurrent_stage<T, In, Out, F, sizeof...(Params), NPacks> stage_;
+    param_ptrs grads_{};
+    activations::linear_t act_{};
+};
+
 }  // namespace tfx::nn::detail
 
 namespace tfx::layers {
@@ -225,8 +367,8 @@ namespace tfx::layers {
 // A recurrent layer over x [?, time, features]: [?, units], or [?, time, units] with return_sequences.
 template <class T, class In, nn::detail::cell_kind K, index_t U, bool Sequences>
 class recurrent_layer
-    : public nn::detail::stage_layer<recurrent_layer<T, In, K, U, Sequences>, T, In, nn::detail::recurrent_out<In, U, Sequences>,
-                                     nn::detail::recurrent_fn<K, U, Sequences>, activations::linear_t,
+    : public nn::detail::recurrent_base<recurrent_layer<T, In, K, U, Sequences>, T, In, nn::detail::recurrent_out<In, U, Sequences>,
+                                     nn::detail::recurrent_fn<K, U, Sequences>, 1,
                                      tensor<T, In::extents[2], nn::detail::gates<K> * U>,
                                      tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>> {
     static_assert(In::rank == 3, "tfx: recurrent layer: expects an input [?, time, features]; the input shape is below");
@@ -253,9 +395,9 @@ class recurrent_layer
 // outputs concatenated: [?, 2 units], or [?, time, 2 units] with return_sequences.
 template <class T, class In, nn::detail::cell_kind K, index_t U, bool Sequences>
 class bidirectional_layer
-    : public nn::detail::stage_layer<
+    : public nn::detail::recurrent_base<
           bidirectional_layer<T, In, K, U, Sequences>, T, In, nn::detail::recurrent_out<In, 2 * U, Sequences>,
-          nn::detail::bidirectional_fn<K, U, Sequences>, activations::linear_t, tensor<T, In::extents[2], nn::detail::gates<K> * U>,
+          nn::detail::bidirectional_fn<K, U, Sequences>, 2, tensor<T, In::extents[2], nn::detail::gates<K> * U>,
           tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>, tensor<T, In::extents[2], nn::detail::gates<K> * U>,
           tensor<T, U, nn::detail::gates<K> * U>, nn::detail::bias_tensor<T, K, U>> {
     static_assert(In::rank == 3, "tfx: bidirectional: expects an input [?, time, features]; the input shape is below");
