@@ -393,31 +393,38 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
         return std::tuple(h, fixed_length, saved);
     }
 
-    // The body's symbols at time t: the carry read from carry_base (the pack) at slot t, the inputs
-    // from xdata at row t.
-    auto symbols(const layout& lay, const T* carry_base, const std::array<const void*, NX>& xdata, std::size_t t) const {
+    // The body's symbols (carry parts, then inputs) pointing at ptrs (null for a trace that only
+    // builds the body's type and extents).
+    auto symbols_at(const layout& lay, const std::array<const void*, NC + NX>& ptrs) const {
         typename traits::carry_syms cs = [&]<std::size_t... K>(std::index_sequence<K...>) {
             return typename traits::carry_syms{std::tuple_element_t<K, typename traits::carry_syms>(
-                carry_base + lay.coff[K] + t * lay.csize[K], std::get<K>(lay.cdims))...};
+                static_cast<const T*>(ptrs[K]), std::get<K>(lay.cdims))...};
         }(std::make_index_sequence<NC>{});
         typename traits::x_syms xv = [&]<std::size_t... J>(std::index_sequence<J...>) {
             return typename traits::x_syms{std::tuple_element_t<J, typename traits::x_syms>(
-                static_cast<const typename X::value_type*>(xdata[J]) + scan_node::row(lay, t) * lay.xsize[J],
-                detail::row_dims(std::get<J>(lay.xdims)))...};
+                static_cast<const typename X::value_type*>(ptrs[NC + J]), detail::row_dims(std::get<J>(lay.xdims)))...};
         }(std::index_sequence_for<X...>{});
-        return std::tuple_cat(cs, xv);
+        return std::pair{cs, xv};
     }
-    // Points the body's symbols at time t's carry and inputs; returns the body.
-    const typename traits::body& at(const layout& lay, const T* carry_base, const std::array<const void*, NX>& xdata,
-                                    std::size_t t) const {
+    // Where step t reads its carry (slot t of the pack at carry_base) and its inputs (row t of xdata).
+    std::array<const void*, NC + NX> step_pointers(const layout& lay, const T* carry_base,
+                                                   const std::array<const void*, NX>& xdata, std::size_t t) const {
         std::array<const void*, NC + NX> ptrs{};
         for (std::size_t k = 0; k < NC; ++k) ptrs[k] = carry_base + lay.coff[k] + t * lay.csize[k];
         [&]<std::size_t... J>(std::index_sequence<J...>) {
             ((ptrs[NC + J] = static_cast<const typename X::value_type*>(xdata[J]) + scan_node::row(lay, t) * lay.xsize[J]), ...);
         }(std::index_sequence_for<X...>{});
-        std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.first);
-        std::apply([&](auto&... e) { (detail::point_symbols<traits::base, NC + NX>(e, ptrs), ...); }, body.second);
-        return body;
+        return ptrs;
+    }
+    // The body's symbols at time t, as one tuple.
+    auto symbols(const layout& lay, const T* carry_base, const std::array<const void*, NX>& xdata, std::size_t t) const {
+        auto [cs, xv] = symbols_at(lay, step_pointers(lay, carry_base, xdata, t));
+        return std::tuple_cat(cs, xv);
+    }
+    // Points the body's symbols at time t's carry and inputs; returns the body.
+    const typename traits::body& at(const layout& lay, const T* carry_base, const std::array<const void*, NX>& xdata,
+                                    std::size_t t) const {
+        return at_ptrs(step_pointers(lay, carry_base, xdata, t));
     }
 
     // Does the body read the memory at p through a leaf other than a symbol (a captured tensor)? Such
@@ -439,15 +446,7 @@ struct scan_node<Step, TC, TX, std::tuple<C...>, std::tuple<X...>, Rev>
 
    private:
     typename traits::body trace_once(const Step& s) const {
-        const layout lay = dims_only();
-        typename traits::carry_syms cs = [&]<std::size_t... K>(std::index_sequence<K...>) {
-            return typename traits::carry_syms{
-                std::tuple_element_t<K, typename traits::carry_syms>(nullptr, std::get<K>(lay.cdims))...};
-        }(std::make_index_sequence<NC>{});
-        typename traits::x_syms xv = [&]<std::size_t... J>(std::index_sequence<J...>) {
-            return typename traits::x_syms{std::tuple_element_t<J, typename traits::x_syms>(
-                nullptr, detail::row_dims(std::get<J>(lay.xdims)))...};
-        }(std::index_sequence_for<X...>{});
+        const auto [cs, xv] = symbols_at(dims_only(), {});
         return traits::call(s, cs, xv);
     }
 

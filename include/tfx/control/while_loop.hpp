@@ -194,11 +194,7 @@ auto while_loop(Cond cond_fn, Body body_fn, S&&... state) {
     Loop loop(Step{std::move(body_fn)}, std::move(init), std::tuple<>{});
     // The predicate, traced once on the state's symbols.
     const auto lay = loop.dims_only();
-    typename traits::carry_syms syms = [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return typename traits::carry_syms{
-            std::tuple_element_t<K, typename traits::carry_syms>(nullptr, std::get<K>(lay.cdims))...};
-    }(std::index_sequence_for<S...>{});
-    auto p = std::apply(cond_fn, syms);
+    auto p = std::apply(cond_fn, loop.symbols_at(lay, {}).first);
     static_assert(expression<decltype(p)>,
                   "tfx: while_loop: cond_fn must return a rank-0 expression of the state (a constant would loop forever or never)");
     auto pred = detail::predicate_node(p);
