@@ -748,11 +748,6 @@ auto vjp(const scan_node<Step, TC, TX, Init, Xs, Rev>& e, const G& g) {
     return std::tuple_cat(std::move(carry), std::move(inputs), std::move(captured));
 }
 
-template <class E>
-struct is_scan_node : std::false_type {};
-template <class Step, bool TC, bool TX, class Init, class Xs, bool Rev>
-struct is_scan_node<scan_node<Step, TC, TX, Init, Xs, Rev>> : std::true_type {};
-
 template <class S, class Src, class G>
 auto vjp(const pack_slice<S, Src>& e, const G& g) {
     if constexpr (requires { Src::is_loop_pack; }) {

@@ -135,11 +135,6 @@ struct while_grad_node : expr_base<typename While::T, shape<dyn>> {
     }
 };
 
-template <class E>
-struct is_while_node : std::false_type {};
-template <class Loop, class Pred>
-struct is_while_node<while_node<Loop, Pred>> : std::true_type {};
-
 template <class Loop, class Pred, class G>
 auto vjp(const while_node<Loop, Pred>& e, const G& g) {
     using W = while_node<Loop, Pred>;
