@@ -49,7 +49,7 @@ using lstm_weights = cell_weights<4, tensor<double, 4 * U>>;
 using gru_weights = cell_weights<3, tensor<double, 2, 3 * U>>;
 using simple_weights = cell_weights<1, tensor<double, U>>;
 
-x_t random_x(std::uint64_t seed, std::size_t nt = NT) {
+inline x_t random_x(std::uint64_t seed, std::size_t nt = NT) {
     rng g(seed);
     x_t x(NB, nt);
     fill_uniform(x, g, -1.2, 1.2);
