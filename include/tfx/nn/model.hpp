@@ -20,6 +20,7 @@
 #include "../metrics/metrics.hpp"
 #include "../optimizers/optimizers.hpp"
 #include "../summary/file_writer.hpp"
+#include "concurrency.hpp"
 #include "losses.hpp"
 #include "sequential.hpp"
 
@@ -311,6 +312,7 @@ class model_api {
     // ---- training
     template <class Opt, class Loss, class... Ms>
     void compile(Opt optimizer, Loss loss, Ms... metrics) {
+        auto use = use_.exclusive("compile");
         compiled_ = std::make_unique<detail::compiled<Derived, Opt, Loss, Ms...>>(std::move(optimizer), loss,
                                                                                             std::move(metrics)...);
     }
@@ -319,6 +321,7 @@ class model_api {
     // One step on one batch; returns the loss and metrics of that batch.
     template <class Y>
     tfx::logs train_on_batch(const Input& x, const Y& y) {
+        auto use = use_.exclusive("train_on_batch");
         auto& c = step_for<Y>("train_on_batch");
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
@@ -329,6 +332,7 @@ class model_api {
     // The same into logs the caller keeps: with keys already there, a steady-state step allocates nothing.
     template <class Y>
     void train_on_batch(const Input& x, const Y& y, tfx::logs& out) {
+        auto use = use_.exclusive("train_on_batch");
         auto& c = step_for<Y>("train_on_batch");
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
@@ -336,6 +340,7 @@ class model_api {
     }
     template <class Y>
     tfx::logs test_on_batch(const Input& x, const Y& y) {
+        auto use = use_.exclusive("test_on_batch");
         auto& c = step_for<Y>("test_on_batch");
         compiled_->reset_metrics();
         c.test(self(), x, y);
@@ -387,6 +392,7 @@ class model_api {
     template <class D>
         requires(!is_tensor_v<D>)
     tfx::logs evaluate(const D& ds, const evaluate_options& = {}) {
+        auto use = use_.exclusive("evaluate");
         require_compiled("evaluate");
         compiled_->reset_metrics();
         for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(self(), x, y);
@@ -396,6 +402,7 @@ class model_api {
     }
     template <class Y>
     tfx::logs evaluate(const Input& x, const Y& y, const evaluate_options& options = {}) {
+        auto use = use_.exclusive("evaluate");
         check_rows("evaluate", x, y);
         require_compiled("evaluate");
         compiled_->reset_metrics();
@@ -415,12 +422,14 @@ class model_api {
 
     // Weights (and, once compiled, the optimizer's state as "optimizer/...") to and from an .npz.
     void save_weights(const std::filesystem::path& path) const {
+        auto use = use_.shared("save_weights");
         if (compiled_)
             compiled_->save(path, self());
         else
             checkpoint::save(path, self());
     }
     void load_weights(const std::filesystem::path& path) {
+        auto use = use_.exclusive("load_weights");
         if (compiled_)
             compiled_->restore(path, self());
         else
@@ -441,6 +450,7 @@ class model_api {
     };
     template <class F>
     auto value_and_grad_of(F& f) {
+        auto use = use_.exclusive("value_and_grad");
         training_view v{&self()};
         auto loss = f(v);
         using L = std::remove_cvref_t<decltype(loss)>;
@@ -480,6 +490,7 @@ class model_api {
     // until it returns false (stop requested), and returns the number of steps it ran.
     template <class Epoch>
     history fit_loop(const fit_options& options, Epoch&& epoch) {
+        auto use = use_.exclusive("fit");
         require_compiled("fit");
         if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
         std::vector<callbacks::callback> cbs;
@@ -543,6 +554,7 @@ class model_api {
     }
 
     std::unique_ptr<detail::compiled_base<Derived>> compiled_;
+    mutable detail::use_guard use_;  // who trains or reads the model (concurrency.hpp)
 };
 
 // The model over a chain of built layers (a tuple). sequential(...) makes one.
@@ -628,8 +640,12 @@ class sequential_model<In, std::tuple<L...>>
         return call<0>(as_node(x));
     }
     // predict(x): the outputs for a batch, computed by one compiled function (no allocation after the
-    // first call with this batch size). The reference is valid until the next predict.
-    const output_type& predict(const input_type& x) { return predict_(x, this); }
+    // first call with this batch size). Several threads may predict at once, each with its own
+    // buffers: the reference is valid until the same thread's next predict.
+    const output_type& predict(const input_type& x) {
+        auto use = this->use_.shared("predict");
+        return predict_.local()(x, this);
+    }
 
     // ---- the training passes (used by compile's steps; public for custom training loops)
     const output_type& forward_train(const input_type& x) {
@@ -707,7 +723,7 @@ class sequential_model<In, std::tuple<L...>>
 
     std::tuple<L...> layers_;
     random::generator gen_{default_seed};
-    function<predict_fn> predict_{predict_fn{}};
+    detail::per_thread<function<predict_fn>> predict_{function<predict_fn>{predict_fn{}}};
 };
 
 // sequential(layers::input<64>, layers::dense<128>(activations::relu), ...)

@@ -330,7 +330,11 @@ class model : public M, public model_api<model<M>, typename detail::input_of_mod
         detail::inference_context c;
         return base().call(c, x);
     }
-    const output_type& predict(const input_type& x) { return predict_(x, this); }
+    // Thread-safe like sequential's: each thread its own buffers, valid until its next predict.
+    const output_type& predict(const input_type& x) {
+        auto use = this->use_.shared("predict");
+        return predict_.local()(x, this);
+    }
 
     // ---- the training passes
     const output_type& forward_train(const input_type& x) {
@@ -409,7 +413,7 @@ class model : public M, public model_api<model<M>, typename detail::input_of_mod
     random::generator gen_{default_seed};
     detail::tape tape_;
     const output_type* pred_ = nullptr;
-    function<predict_fn> predict_{predict_fn{}};
+    models::detail::per_thread<function<predict_fn>> predict_{function<predict_fn>{predict_fn{}}};
 };
 
 }  // namespace tfx::models
