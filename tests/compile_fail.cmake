@@ -8,6 +8,17 @@
 #   // max-errors: 3                                (optional, default 1: at most this many "error:"
 #                                                    lines; more than one is a known cascade to fix)
 #
+# The user's file: a line of code that ends with the comment `// error here` marks the misuse, and
+# the compiler must name that line: some output line must start with the source file as given to
+# the compiler (a path ending in the case's file name) followed by ":<line>:". GCC prints it as the
+# "required from here" line of the instantiation stack, or as the error's own location when the
+# error is in the file itself. This pins that the user is pointed at their own line, not only at a
+# header. Every marked line must be named. A file without markers is not checked for one (do not
+# mark lines in a file that is compiled several ways, such as test_losses.cpp with
+# TFX_LOSSES_COMPILE_FAIL=<n>, where only one of the marked lines can fail at a time).
+#
+#   auto c = a + b;  // error here
+#
 # This file has two halves.
 #  - included from tests/CMakeLists.txt, it writes the compile command of tfx's own programs (the
 #    compiler, C++ standard, build-type flags, and the usage requirements of tfx_dev: tfx::tfx with
@@ -79,12 +90,24 @@ set(CF_IMPLICIT_INCLUDES [==[${CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES}]==])
                 -DCF_OBJECT=${CMAKE_CURRENT_BINARY_DIR}/compile_fail/harness_2.o
                 "-DCF_EXPECT_OVERRIDE=tfx: shapes cannot be broadcast;tfx::shape<2, 4>"
                 -P ${CMAKE_CURRENT_LIST_FILE})
+        # Line 1 of the case is a comment, which the compiler never names: a marked line missing from
+        # the output must fail the case.
+        add_test(NAME compile_fail.harness_rejects_an_unnamed_line
+            COMMAND ${CMAKE_COMMAND}
+                -DCF_SOURCE=${_cf_case}
+                -DCF_COMMAND_FILE=${_cf_command_file}
+                -DCF_OBJECT=${CMAKE_CURRENT_BINARY_DIR}/compile_fail/harness_3.o
+                -DCF_MARKED_LINES_OVERRIDE=1
+                -P ${CMAKE_CURRENT_LIST_FILE})
         # Passing means failing for the right reason, not merely failing.
         set_tests_properties(compile_fail.harness_rejects_a_compiling_case PROPERTIES
             LABELS compile_fail TIMEOUT 300 PASS_REGULAR_EXPRESSION "it must not compile, but it compiled")
         set_tests_properties(compile_fail.harness_rejects_a_missing_text PROPERTIES
             LABELS compile_fail TIMEOUT 300
             PASS_REGULAR_EXPRESSION "the output lacks the expected text: tfx::shape<2, 4>")
+        set_tests_properties(compile_fail.harness_rejects_an_unnamed_line PROPERTIES
+            LABELS compile_fail TIMEOUT 300
+            PASS_REGULAR_EXPRESSION "the output never names the line marked `// error here`")
     endif()
     return()
 endif()
@@ -98,19 +121,47 @@ foreach(_v CF_SOURCE CF_COMMAND_FILE CF_OBJECT)
 endforeach()
 include("${CF_COMMAND_FILE}")
 
-# Expectations: the `// expect...:` lines of the leading comment block.
-file(STRINGS "${CF_SOURCE}" _lines)
+# The file's lines. A CMake list would take ';' as a separator, '[' ... ']' as brackets that keep
+# separators inside and '\' as an escape, so those characters are hidden while the file is split
+# at newlines (empty elements, the blank lines, are kept, so line numbers stay right) and put back
+# into the texts taken from it.
+file(READ "${CF_SOURCE}" _src)
+string(ASCII 28 _hide_backslash)
+string(ASCII 29 _hide_open)
+string(ASCII 30 _hide_close)
+string(ASCII 31 _hide_semicolon)
+string(REPLACE "\\" "${_hide_backslash}" _src "${_src}")
+string(REPLACE "[" "${_hide_open}" _src "${_src}")
+string(REPLACE "]" "${_hide_close}" _src "${_src}")
+string(REPLACE ";" "${_hide_semicolon}" _src "${_src}")
+string(REPLACE "\n" ";" _src_lines "${_src}")
+
+# Expectations: the `// expect...:` lines of the leading comment block. Markers: the numbers of the
+# code lines that end with `// error here` (comment-only lines are not markers).
 set(_n_expect 0)  # numbered variables, not a list: an expected text may contain ';'
 set(_must_compile FALSE)
 set(_max_errors 1)
-foreach(_line IN LISTS _lines)
-    if(_line MATCHES "^[ \t]*$")
+set(_marked_lines "")
+set(_in_header TRUE)
+set(_line_number 0)
+foreach(_line IN LISTS _src_lines)
+    math(EXPR _line_number "${_line_number} + 1")
+    string(REGEX REPLACE "\r$" "" _line "${_line}")
+    if(_line MATCHES "//[ \t]*error here[ \t]*$" AND NOT _line MATCHES "^[ \t]*//")
+        list(APPEND _marked_lines ${_line_number})
+    endif()
+    if(NOT _in_header OR _line MATCHES "^[ \t]*$")
         continue()
     elseif(NOT _line MATCHES "^[ \t]*//")
-        break()
+        set(_in_header FALSE)
     elseif(_line MATCHES "^[ \t]*//[ \t]*expect:[ \t]*(.*[^ \t])[ \t]*$")
+        set(_text "${CMAKE_MATCH_1}")
+        string(REPLACE "${_hide_backslash}" "\\" _text "${_text}")
+        string(REPLACE "${_hide_open}" "[" _text "${_text}")
+        string(REPLACE "${_hide_close}" "]" _text "${_text}")
+        string(REPLACE "${_hide_semicolon}" ";" _text "${_text}")
         math(EXPR _n_expect "${_n_expect} + 1")
-        set(_expect_${_n_expect} "${CMAKE_MATCH_1}")
+        set(_expect_${_n_expect} "${_text}")
     elseif(_line MATCHES "^[ \t]*//[ \t]*expect-compile:[ \t]*ok[ \t]*$")
         set(_must_compile TRUE)
     elseif(_line MATCHES "^[ \t]*//[ \t]*max-errors:[ \t]*([0-9]+)[ \t]*$")
@@ -125,6 +176,10 @@ if(DEFINED CF_EXPECT_OVERRIDE)  # the harness's own tests
     endforeach()
     set(_must_compile FALSE)
 endif()
+if(DEFINED CF_MARKED_LINES_OVERRIDE)  # the harness's own tests
+    set(_marked_lines ${CF_MARKED_LINES_OVERRIDE})
+endif()
+
 if(NOT _must_compile AND _n_expect EQUAL 0)
     message(FATAL_ERROR "${CF_SOURCE}: no `// expect: <text>` or `// expect-compile: ok` line at the top")
 endif()
@@ -192,6 +247,16 @@ else()
     if(NOT _rc EQUAL 0 AND NOT _first_error MATCHES "static[ _]assert[^\n]*tfx: ")
         string(APPEND _problems "\n  - the first error is not a static_assert whose message starts with 'tfx:'")
     endif()
+    # The user's own line must be in the output (see `// error here` above): a line of the output
+    # that starts with "<the source as given to the compiler>:<line>:".
+    foreach(_line_number IN LISTS _marked_lines)
+        string(FIND "\n${_out}" "\n${CF_SOURCE}:${_line_number}:" _pos)
+        if(_pos EQUAL -1)
+            string(APPEND _problems "\n  - the output never names the line marked `// error here`: no line starts with "
+                                    "${CF_SOURCE}:${_line_number}: (the user's line must show up, as the error's "
+                                    "location or as \"required from here\")")
+        endif()
+    endforeach()
     if(NOT _rc EQUAL 0 AND _n_errors GREATER _max_errors)
         string(APPEND _problems "\n  - ${_n_errors} error lines, more than ${_max_errors} (a misuse should fail with one readable line)")
     endif()

@@ -164,6 +164,7 @@ TEST_CASE("inside fit, the training thread itself may predict, evaluate and save
         const blobs* data;
         std::shared_ptr<int> calls = std::make_shared<int>(0);
         void on_epoch_end(callbacks::training_context&, int, const logs&) {
+            if (flush_denormals::supported) CHECK(denormals_flushed());  // fit runs under flush_denormals
             CHECK(model->predict(data->x).shape()[0] == 32);
             CHECK(model->evaluate(data->x, data->y).find("loss") != nullptr);
             ++*calls;
@@ -172,6 +173,7 @@ TEST_CASE("inside fit, the training thread itself may predict, evaluate and save
     nested cb{&m, &b};
     auto h = m.fit(b.x, b.y, {.epochs = 3, .verbose = 0, .validation_data = std::tie(b.x, b.y), .callbacks = {cb}});
     CHECK(*cb.calls == 3);
+    CHECK_FALSE(denormals_flushed());  // and puts the caller's setting back
     CHECK(h.epochs.back().find("val_loss") != nullptr);
 }
 

@@ -11,6 +11,7 @@
 #include "expr/elementwise.hpp"
 #include "eval/evaluator.hpp"
 #include "eval/assign.hpp"
+#include "core/numerics.hpp"
 #include "expr/reduce.hpp"
 #include "expr/permute.hpp"
 #include "expr/matmul.hpp"

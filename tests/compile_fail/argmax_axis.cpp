@@ -5,6 +5,6 @@
 
 int main() {
     tfx::tensor<float, 2, 3> x;
-    auto i = tfx::argmax<2>(x);
+    auto i = tfx::argmax<2>(x);  // error here
     (void)i;
 }

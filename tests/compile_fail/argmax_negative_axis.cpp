@@ -4,6 +4,6 @@
 
 int main() {
     tfx::tensor<float, 2, 3> x;
-    auto i = tfx::argmax<-3>(x);
+    auto i = tfx::argmax<-3>(x);  // error here
     (void)i;
 }

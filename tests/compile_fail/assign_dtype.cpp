@@ -6,6 +6,6 @@
 
 int main() {
     tfx::tensor<float, 2, 3> x;
-    tfx::tensor<double, 2, 3> y = x * 2.f;
+    tfx::tensor<double, 2, 3> y = x * 2.f;  // error here
     (void)y;
 }

@@ -8,6 +8,6 @@
 int main() {
     tfx::tensor<float, tfx::dyn, 3> a(2);
     tfx::tensor<float, 4> b;
-    auto c = a * b;
+    auto c = a * b;  // error here
     (void)c;
 }

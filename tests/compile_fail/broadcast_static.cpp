@@ -8,6 +8,6 @@
 int main() {
     tfx::tensor<float, 2, 3> a;
     tfx::tensor<float, 4> b;
-    auto c = a + b;
+    auto c = a + b;  // error here
     (void)c;
 }

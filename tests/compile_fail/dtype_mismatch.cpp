@@ -6,6 +6,6 @@
 int main() {
     tfx::tensor<float, 2, 3> a;
     tfx::tensor<double, 2, 3> b;
-    auto c = a + b;
+    auto c = a + b;  // error here
     (void)c;
 }

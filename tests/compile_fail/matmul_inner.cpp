@@ -7,6 +7,6 @@
 int main() {
     tfx::tensor<float, 2, 3> a;
     tfx::tensor<float, 4, 5> b;
-    auto c = tfx::matmul(a, b);
+    auto c = tfx::matmul(a, b);  // error here
     (void)c;
 }

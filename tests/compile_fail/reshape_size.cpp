@@ -6,6 +6,6 @@
 
 int main() {
     tfx::tensor<float, 2, 3> x;
-    auto r = tfx::reshape<4, 4>(x);
+    auto r = tfx::reshape<4, 4>(x);  // error here
     (void)r;
 }

@@ -4,6 +4,6 @@
 
 int main() {
     tfx::tensor<float, 2, 3> x;
-    auto p = tfx::softmax<-3>(x);
+    auto p = tfx::softmax<-3>(x);  // error here
     (void)p;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../callbacks/callbacks.hpp"
+#include "../core/numerics.hpp"
 #include "../data/data.hpp"
 #include "../io/checkpoint.hpp"
 #include "../metrics/metrics.hpp"
@@ -322,6 +323,7 @@ class model_api {
     template <class Y>
     tfx::logs train_on_batch(const Input& x, const Y& y) {
         auto use = use_.exclusive("train_on_batch");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         auto& c = step_for<Y>("train_on_batch");
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
@@ -333,6 +335,7 @@ class model_api {
     template <class Y>
     void train_on_batch(const Input& x, const Y& y, tfx::logs& out) {
         auto use = use_.exclusive("train_on_batch");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         auto& c = step_for<Y>("train_on_batch");
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
@@ -341,6 +344,7 @@ class model_api {
     template <class Y>
     tfx::logs test_on_batch(const Input& x, const Y& y) {
         auto use = use_.exclusive("test_on_batch");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         auto& c = step_for<Y>("test_on_batch");
         compiled_->reset_metrics();
         c.test(self(), x, y);
@@ -393,6 +397,7 @@ class model_api {
         requires(!is_tensor_v<D>)
     tfx::logs evaluate(const D& ds, const evaluate_options& = {}) {
         auto use = use_.exclusive("evaluate");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         require_compiled("evaluate");
         compiled_->reset_metrics();
         for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(self(), x, y);
@@ -403,6 +408,7 @@ class model_api {
     template <class Y>
     tfx::logs evaluate(const Input& x, const Y& y, const evaluate_options& options = {}) {
         auto use = use_.exclusive("evaluate");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         check_rows("evaluate", x, y);
         require_compiled("evaluate");
         compiled_->reset_metrics();
@@ -451,6 +457,7 @@ class model_api {
     template <class F>
     auto value_and_grad_of(F& f) {
         auto use = use_.exclusive("value_and_grad");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         training_view v{&self()};
         auto loss = f(v);
         using L = std::remove_cvref_t<decltype(loss)>;
@@ -476,7 +483,10 @@ class model_api {
                       "tfx: fit: labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] "
                       "targets for an output [?, 1] (the label type below)");
         require_compiled(op);
-        return *compiled_;
+        if constexpr (std::is_base_of_v<detail::step_interface<Derived, Y>, detail::compiled_base<Derived>>)
+            return *compiled_;
+        else
+            return *static_cast<detail::step_interface<Derived, Y>*>(nullptr);  // not reached: the static_assert failed
     }
     template <class Y>
     static void check_rows(const char* op, const Input& x, const Y& y) {
@@ -491,6 +501,7 @@ class model_api {
     template <class Epoch>
     history fit_loop(const fit_options& options, Epoch&& epoch) {
         auto use = use_.exclusive("fit");
+        flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         require_compiled("fit");
         if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
         std::vector<callbacks::callback> cbs;
@@ -644,6 +655,7 @@ class sequential_model<In, std::tuple<L...>>
     // buffers: the reference is valid until the same thread's next predict.
     const output_type& predict(const input_type& x) {
         auto use = this->use_.shared("predict");
+        flush_denormals ftz;
         return predict_.local()(x, this);
     }
 

@@ -333,6 +333,7 @@ class model : public M, public model_api<model<M>, typename detail::input_of_mod
     // Thread-safe like sequential's: each thread its own buffers, valid until its next predict.
     const output_type& predict(const input_type& x) {
         auto use = this->use_.shared("predict");
+        flush_denormals ftz;
         return predict_.local()(x, this);
     }
 
