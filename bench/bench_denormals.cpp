@@ -83,14 +83,15 @@ elementwise_operands& elementwise_data(input in) {
     return in == input::normal ? normal : denormal;
 }
 
-template <input In, env Env>
-void elementwise_case(benchmark::State& state) {
-    auto& [x, z, y] = elementwise_data(In);
-    if (In == input::denormal && !all_denormal_or_zero(x.data(), x.size())) state.SkipWithError("inputs are not denormal");
+// One case: the inputs checked to be denormal when they should be, `step` timed under the chosen
+// environment, the output checked (denormal under IEEE, 0 when flushed), ns per output element.
+template <input In, env Env, class Out, class Step>
+void time_case(benchmark::State& state, const float* probe, std::size_t probe_n, const Out& out, Step step) {
+    if (In == input::denormal && !all_denormal_or_zero(probe, probe_n)) state.SkipWithError("inputs are not denormal");
     auto run = [&] {
         for (auto _ : state) {
-            y = x * 0.5f + z;
-            benchmark::DoNotOptimize(y.data());
+            step();
+            benchmark::DoNotOptimize(out.data());
             benchmark::ClobberMemory();
         }
     };
@@ -100,8 +101,14 @@ void elementwise_case(benchmark::State& state) {
     } else {
         run();
     }
-    if (In == input::denormal) check_results(state, Env, y.data(), y.size());
-    set_ns_per_element(state, elementwise_n);
+    if (In == input::denormal) check_results(state, Env, out.data(), out.size());
+    set_ns_per_element(state, out.size());
+}
+
+template <input In, env Env>
+void elementwise_case(benchmark::State& state) {
+    auto& [x, z, y] = elementwise_data(In);
+    time_case<In, Env>(state, x.data(), x.size(), y, [&] { y = x * 0.5f + z; });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,22 +133,7 @@ gemm_operands& gemm_data(input in) {
 template <input In, env Env>
 void gemm_case(benchmark::State& state) {
     auto& [a, b, c] = gemm_data(In);
-    if (In == input::denormal && !all_denormal_or_zero(a.data(), a.size())) state.SkipWithError("inputs are not denormal");
-    auto run = [&] {
-        for (auto _ : state) {
-            c = tfx::matmul(a, b);
-            benchmark::DoNotOptimize(c.data());
-            benchmark::ClobberMemory();
-        }
-    };
-    if constexpr (Env == env::flushed) {
-        tfx::flush_denormals guard;
-        run();
-    } else {
-        run();
-    }
-    if (In == input::denormal) check_results(state, Env, c.data(), c.size());
-    set_ns_per_element(state, gemm_n * gemm_n);
+    time_case<In, Env>(state, a.data(), a.size(), c, [&] { c = tfx::matmul(a, b); });
 }
 
 BENCHMARK_TEMPLATE(elementwise_case, input::normal, env::ieee)->Name("fma16k/normal/ieee");
