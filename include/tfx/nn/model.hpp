@@ -221,12 +221,36 @@ class compiled final : public compiled_base<M> {
         }
     }
 
+    // int32 class ids are widened into a kept int64 buffer when the loss takes both, so that a
+    // sparse loss compiles one training and one test step instead of two of each (a step is most
+    // of what compile() costs to build). The values, and so every check and error, are the same.
+    using ids32 = tensor<std::int32_t, dyn>;
+    using ids64 = tensor<std::int64_t, dyn>;
+    static constexpr bool widen_ids = loss_accepts<Loss, ids32, typename M::output_type>() &&
+                                      loss_accepts<Loss, ids64, typename M::output_type>();
+    const ids64& widened(const ids32& y) {
+        ids_.resize({y.shape()[0]});
+        std::copy(y.begin(), y.end(), ids_.begin());
+        return ids_;
+    }
+    void train(M& m, const typename M::input_type& x, const ids32& y, bool nan_guard) override {
+        if constexpr (widen_ids)
+            train_impl(m, x, widened(y), nan_guard);
+        else
+            train_impl(m, x, y, nan_guard);
+    }
+    void test(M& m, const typename M::input_type& x, const ids32& y) override {
+        if constexpr (widen_ids)
+            test_impl(m, x, widened(y));
+        else
+            test_impl(m, x, y);
+    }
+
 #define TFX_COMMA ,
 #define TFX_STEP_OVERRIDES(Y)                                                                                  \
     void train(M& m, const typename M::input_type& x, const Y& y, bool nan_guard) override { train_impl(m, x, y, nan_guard); } \
     void test(M& m, const typename M::input_type& x, const Y& y) override { test_impl(m, x, y); }
-    TFX_STEP_OVERRIDES(tensor<std::int32_t TFX_COMMA dyn>)
-    TFX_STEP_OVERRIDES(tensor<std::int64_t TFX_COMMA dyn>)
+    TFX_STEP_OVERRIDES(ids64)
     TFX_STEP_OVERRIDES(typename M::output_type)
     TFX_STEP_OVERRIDES(tensor<typename M::value_type TFX_COMMA dyn>)
 #undef TFX_STEP_OVERRIDES
@@ -247,6 +271,7 @@ class compiled final : public compiled_base<M> {
     grad_fn vg_;
     function<loss_value> value_;
     bool built_ = false;
+    ids64 ids_;  // int32 labels widened (widen_ids)
     double loss_sum_ = 0, loss_sum_weight_ = 0;  // the running mean of the loss, weighted by batch size
 };
 
@@ -324,7 +349,7 @@ class model_api {
     tfx::logs train_on_batch(const Input& x, const Y& y) {
         auto use = use_.exclusive("train_on_batch");
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
-        auto& c = step_for<Y>("train_on_batch");
+        auto& c = step_for<Y, step_op::train_on_batch>();
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
         tfx::logs out;
@@ -336,7 +361,7 @@ class model_api {
     void train_on_batch(const Input& x, const Y& y, tfx::logs& out) {
         auto use = use_.exclusive("train_on_batch");
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
-        auto& c = step_for<Y>("train_on_batch");
+        auto& c = step_for<Y, step_op::train_on_batch>();
         compiled_->reset_metrics();
         c.train(self(), x, y, true);
         compiled_->results(out, "");
@@ -345,7 +370,7 @@ class model_api {
     tfx::logs test_on_batch(const Input& x, const Y& y) {
         auto use = use_.exclusive("test_on_batch");
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
-        auto& c = step_for<Y>("test_on_batch");
+        auto& c = step_for<Y, step_op::test_on_batch>();
         compiled_->reset_metrics();
         c.test(self(), x, y);
         tfx::logs out;
@@ -400,7 +425,7 @@ class model_api {
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         require_compiled("evaluate");
         compiled_->reset_metrics();
-        for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>>("evaluate").test(self(), x, y);
+        for (const auto& [x, y] : ds) step_for<std::remove_cvref_t<decltype(y)>, step_op::evaluate>().test(self(), x, y);
         tfx::logs out;
         compiled_->results(out, "");
         return out;
@@ -419,7 +444,7 @@ class model_api {
             const std::size_t m = std::min(b, n - start);
             xb = slice<0>(x, start, m);
             yb = slice<0>(y, start, m);
-            step_for<Y>("evaluate").test(self(), xb, yb);
+            step_for<Y, step_op::evaluate>().test(self(), xb, yb);
         }
         tfx::logs out;
         compiled_->results(out, "");
@@ -477,13 +502,27 @@ class model_api {
         if (!compiled_)
             throw value_error(std::string("tfx: ") + op + ": the model must be compiled first (model.compile(optimizer, loss, metrics...))");
     }
-    template <class Y>
-    detail::step_interface<Derived, Y>& step_for(const char* op) {
-        static_assert(std::is_base_of_v<detail::step_interface<Derived, Y>, detail::compiled_base<Derived>>,
-                      "tfx: fit: labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] "
-                      "targets for an output [?, 1] (the label type below)");
-        require_compiled(op);
-        if constexpr (std::is_base_of_v<detail::step_interface<Derived, Y>, detail::compiled_base<Derived>>)
+    // The step for labels Y; a label type no compiled model takes fails to compile here, naming the
+    // call (a static_assert message is a literal, hence one per call).
+    enum class step_op { fit, evaluate, train_on_batch, test_on_batch };
+    template <class Y, step_op Op>
+    detail::step_interface<Derived, Y>& step_for() {
+        constexpr bool takes = std::is_base_of_v<detail::step_interface<Derived, Y>, detail::compiled_base<Derived>>;
+#define TFX_LABELS_MESSAGE(op)                                                                                          \
+    "tfx: " op ": labels must be int32 or int64 class ids [?], targets shaped like the model's output, or [?] targets " \
+    "for an output [?, 1] (the label type below)"
+        if constexpr (Op == step_op::fit)
+            static_assert(takes, TFX_LABELS_MESSAGE("fit"));
+        else if constexpr (Op == step_op::evaluate)
+            static_assert(takes, TFX_LABELS_MESSAGE("evaluate"));
+        else if constexpr (Op == step_op::train_on_batch)
+            static_assert(takes, TFX_LABELS_MESSAGE("train_on_batch"));
+        else
+            static_assert(takes, TFX_LABELS_MESSAGE("test_on_batch"));
+#undef TFX_LABELS_MESSAGE
+        constexpr const char* names[] = {"fit", "evaluate", "train_on_batch", "test_on_batch"};
+        require_compiled(names[int(Op)]);
+        if constexpr (takes)
             return *compiled_;
         else
             return *static_cast<detail::step_interface<Derived, Y>*>(nullptr);  // not reached: the static_assert failed
@@ -544,7 +583,7 @@ class model_api {
             std::int64_t batch = 0;
             const std::int64_t steps = epoch([&](const auto& x, const auto& y) {
                 using Y = std::remove_cvref_t<decltype(y)>;
-                step_for<Y>("fit").train(self(), x, y, nan_guard);
+                step_for<Y, step_op::fit>().train(self(), x, y, nan_guard);
                 compiled_->results(batch_logs, "");
                 for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
                 ++batch;
