@@ -148,6 +148,43 @@ TEST_CASE("save_weights and load_weights round trip the model and the optimizer"
     CHECK(std::equal(before.begin(), before.end(), other.layer<0>().kernel.begin()));
 }
 
+TEST_CASE("load_weights of a file saved before the first step, or by an uncompiled model", "[model][checkpoint]") {
+    auto make = [] {
+        auto m = models::sequential(layers::input<4>, layers::dense<6>(activations::relu), layers::dense<3>());
+        m.compile(optimizers::adam(0.05f), losses::sparse_categorical_crossentropy{.from_logits = true});
+        return m;
+    };
+    blobs b = make_blobs(32, 8);
+    // Saved compiled but untrained (the file has optimizer/iterations = 0 and no slots): loading it
+    // into a model that has trained since brings back the weights and a fresh optimizer, so the
+    // next steps are those of a new model.
+    auto a = make();
+    const auto path = temp_path("untrained.npz");
+    a.save_weights(path);
+    a.fit(b.x, b.y, {.epochs = 2, .verbose = 0});
+    a.load_weights(path);
+    auto fresh = make();
+    CHECK(std::equal(a.layer<0>().kernel.begin(), a.layer<0>().kernel.end(), fresh.layer<0>().kernel.begin()));
+    const auto la = a.train_on_batch(b.x, b.y), lf = fresh.train_on_batch(b.x, b.y);
+    CHECK(la.at("loss") == lf.at("loss"));
+    CHECK(std::equal(a.layer<1>().kernel.begin(), a.layer<1>().kernel.end(), fresh.layer<1>().kernel.begin()));
+    // Saved by an uncompiled model (weights only): the weights come back, the optimizer keeps its state.
+    auto plain = models::sequential(layers::input<4>, layers::dense<6>(activations::relu), layers::dense<3>());
+    const auto wpath = temp_path("weights_only.npz");
+    plain.save_weights(wpath);
+    auto c = make();
+    c.fit(b.x, b.y, {.epochs = 1, .verbose = 0});
+    c.load_weights(wpath);
+    CHECK(std::equal(c.layer<1>().kernel.begin(), c.layer<1>().kernel.end(), plain.layer<1>().kernel.begin()));
+    // Still strict about the weights: another architecture is refused, nothing changes.
+    auto other = models::sequential(layers::input<4>, layers::dense<5>(), layers::dense<3>());
+    other.compile(optimizers::adam{}, losses::sparse_categorical_crossentropy{.from_logits = true});
+    const tensor<float, 4, 5> before = other.layer<0>().kernel;
+    CHECK_THROWS_AS(other.load_weights(path), tfx::io_error);
+    CHECK_THROWS_AS(other.load_weights(wpath), tfx::io_error);
+    CHECK(std::equal(before.begin(), before.end(), other.layer<0>().kernel.begin()));
+}
+
 TEST_CASE("run-time misuse throws and leaves the model unchanged", "[model][errors]") {
     auto m = models::sequential(layers::input<4>, layers::dense<3>());
     blobs b = make_blobs(8, 7);

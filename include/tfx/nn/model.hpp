@@ -178,6 +178,33 @@ class compiled final : public compiled_base<M> {
         checkpoint::save(path, m, checkpoint::scope("optimizer", std::as_const(opt_)));
     }
     void restore(const std::filesystem::path& path, M& m) override {
+        // Files without optimizer slots (Keras, too, creates them only at the first step):
+        //  - no optimizer member at all (saved by an uncompiled model): the weights; the optimizer
+        //    keeps its state;
+        //  - only optimizer/iterations, 0 (saved before the first step): the weights, and the
+        //    optimizer starts afresh, as it was then.
+        // Anything else is restored whole or not at all.
+        bool any_optimizer = false, slots = false;
+        const io::npz_reader archive(path);
+        for (const auto& e : archive.zip().entries())
+            if (e.name.starts_with("optimizer/")) {
+                any_optimizer = true;
+                slots = slots || e.name != "optimizer/iterations.npy";
+            }
+        if (!any_optimizer) {
+            checkpoint::restore(path, m);
+            return;
+        }
+        if (!slots) {
+            tensor<std::int64_t> steps;
+            checkpoint::restore(path, checkpoint::expect_partial, checkpoint::bind("optimizer/iterations", steps));
+            if (steps() == 0) {
+                checkpoint::restore(path, m, checkpoint::bind("optimizer/iterations", steps));
+                opt_ = fresh_;
+                built_ = false;
+                return;
+            }
+        }
         // A model that has not trained yet has no optimizer slots: build them first so that the
         // checkpoint's optimizer state has somewhere to go.
         opt_.build(m.trainable_variables(), m.trainable_variable_names());
@@ -265,6 +292,7 @@ class compiled final : public compiled_base<M> {
         std::apply([&](auto&... m) { (m.update_state(y, pred), ...); }, metrics_);
     }
     Opt opt_;
+    Opt fresh_ = opt_;  // as compiled, before any step (restore of a file saved then)
     Loss loss_;
     std::tuple<Ms...> metrics_;
     std::array<std::string, sizeof...(Ms)> names_ = std::apply([](const auto&... m) { return std::array<std::string, sizeof...(Ms)>{m.name()...}; }, metrics_);
