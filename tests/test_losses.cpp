@@ -35,6 +35,7 @@ void compile_fail_case() {
 
 #else
 
+#include "loss_gradient.hpp"
 #include "test_autodiff_check.hpp"
 
 #include <limits>
@@ -268,15 +269,8 @@ TEST_CASE("a loss evaluates the same eagerly and inside tfx::function", "[losses
 // ---------------------------------------------------------------- gradients
 
 namespace {
-// d loss(y, x) / dx by value_and_grad, and its value. The closure type depends on (L, Y, X) only,
-// so every use with those types shares one instantiation (the options are run-time values).
-template <class L, class Y, class X>
-std::pair<double, X> gradient_of(const L& loss, const Y& y, const X& x) {
-    auto vg = tfx::value_and_grad<1>([loss](auto yy, auto xx) { return loss(yy, xx); });
-    const auto& [l, g] = vg(y, x);
-    return {double(l()), X(g)};
-}
-// That gradient against central differences of the loss evaluated eagerly (double precision).
+// gradient_of (loss_gradient.hpp) against central differences of the loss evaluated eagerly (double
+// precision).
 template <class L, class Y, class X>
 std::string check_loss_grad(const L& loss, const Y& y, const X& x0) {
     const auto [value, g] = gradient_of(loss, y, x0);

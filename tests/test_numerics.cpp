@@ -28,6 +28,8 @@ void compile_fail_case() {
 
 #include <catch2/catch.hpp>
 
+#include "loss_gradient.hpp"
+
 #include <cfenv>
 #include <cmath>
 #include <cstdint>
@@ -355,13 +357,6 @@ TEST_CASE("flush_denormals nests and restores only its two bits", "[numerics]") 
 // ----------------------------------------------------------- stability for logits of ±1e4
 
 namespace {
-// d loss(y, x) / dx and the loss by value_and_grad.
-template <class L, class Y, class X>
-std::pair<double, X> loss_and_gradient(const L& loss, const Y& y, const X& x) {
-    auto vg = tfx::value_and_grad<1>([loss](auto yy, auto xx) { return loss(yy, xx); });
-    const auto& [l, g] = vg(y, x);
-    return {double(l()), X(g)};
-}
 template <class Tn>
 std::size_t count_non_finite(const Tn& t) {
     std::size_t n = 0;
@@ -420,7 +415,7 @@ TEMPLATE_TEST_CASE("cross-entropy from logits of ±1e4: exact values and finite 
         const tensor<T> l = loss(labels, x);
         CHECK(std::isfinite(l()));
         CHECK(l() == Approx(want).epsilon(4 * eps<T>));
-        const auto [v, g] = loss_and_gradient(loss, labels, x);
+        const auto [v, g] = gradient_of(loss, labels, x);
         CHECK(v == Approx(want).epsilon(4 * eps<T>));
         check_gradient(g, onehot);
     }
@@ -428,7 +423,7 @@ TEMPLATE_TEST_CASE("cross-entropy from logits of ±1e4: exact values and finite 
         const losses::categorical_crossentropy loss{.from_logits = true};
         const tensor<T> l = loss(onehot, x);
         CHECK(l() == Approx(want).epsilon(4 * eps<T>));
-        const auto [v, g] = loss_and_gradient(loss, onehot, x);
+        const auto [v, g] = gradient_of(loss, onehot, x);
         CHECK(v == Approx(want).epsilon(4 * eps<T>));
         check_gradient(g, onehot);
         // label smoothing 0.3 puts 0.1 on every class, so the -1e4 logits enter the loss:
@@ -439,7 +434,7 @@ TEMPLATE_TEST_CASE("cross-entropy from logits of ±1e4: exact values and finite 
         const tensor<T> l0 = smooth(t0, x0);
         CHECK(l0() == Approx(3000).epsilon(8 * eps<T>));
         tensor<T, dyn, 3> smoothed = onehot * T(0.7) + T(0.1);
-        const auto [vs, gs] = loss_and_gradient(smooth, onehot, x);
+        const auto [vs, gs] = gradient_of(smooth, onehot, x);
         CHECK(std::isfinite(vs));
         check_gradient(gs, smoothed);
     }
@@ -450,7 +445,7 @@ TEMPLATE_TEST_CASE("cross-entropy from logits of ±1e4: exact values and finite 
         const losses::binary_crossentropy loss{.from_logits = true};
         const tensor<T> l = loss(bt, bx);
         CHECK(l() == Approx(5e3).epsilon(4 * eps<T>));
-        const auto [v, g] = loss_and_gradient(loss, bt, bx);
+        const auto [v, g] = gradient_of(loss, bt, bx);
         CHECK(v == Approx(5e3).epsilon(4 * eps<T>));
         // (sigmoid(x) - t) / 4
         CHECK(count_non_finite(g) == 0);
