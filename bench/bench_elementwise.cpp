@@ -417,4 +417,7 @@ const std::string bps = "bytes_per_second";  // SetBytesProcessed's rate, also p
 
 }  // namespace
 
-int main(int argc, char** argv) { return tfx_bench::run_and_report(argc, argv); }
+int main(int argc, char** argv) {
+    tfx::set_num_threads(1);  // BENCHMARKS.md's figures are single-thread
+    return tfx_bench::run_and_report(argc, argv);
+}

@@ -1,5 +1,7 @@
 // sgemm: tfx against OpenBLAS (single thread) and Eigen, square 256..1024, the MLP shapes, and
-// small static products (tfx gemm_small against Eigen fixed-size matrices and OpenBLAS).
+// small static products (tfx gemm_small against Eigen fixed-size matrices and OpenBLAS); tfx runs on
+// one thread (tfx::set_num_threads(1)) for all of these. Then thread scaling: sgemm 1024 on 1 .. all
+// hardware threads, tfx's pool against OpenBLAS and libtorch (torch::mm) set to the same count.
 #include <tfx/kernels/gemm.hpp>
 
 #include "ratio.hpp"
@@ -17,6 +19,11 @@
 #ifdef TFX_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
+#ifdef TFX_BENCH_HAVE_TORCH
+#include <torch/torch.h>
+#endif
+#include <string>
+#include <thread>
 
 namespace {
 
@@ -194,6 +201,87 @@ BENCHMARK_TEMPLATE(openblas_small, 8)->Name("openblas_small/8");
 BENCHMARK_TEMPLATE(openblas_small, 16)->Name("openblas_small/16");
 #endif
 
+// ---------------------------------------------------------------------------------------------
+// Thread scaling: sgemm n x n x n with `threads` threads on each side (real time). Every side is set
+// back to one thread afterwards.
+enum class scaling_impl { tfx, openblas, torch };
+
+template <scaling_impl I>
+void sgemm_threads(benchmark::State& state, std::size_t n, int threads) {
+    const auto av = random_floats(n * n, 5), bv = random_floats(n * n, 6);
+    std::vector<float> cv(n * n);
+    if constexpr (I == scaling_impl::tfx) {
+        tfx::set_num_threads(threads);
+        const tfx::kernels::matrix_ref<float> a{av.data(), std::ptrdiff_t(n), 1}, b{bv.data(), std::ptrdiff_t(n), 1};
+        for (auto _ : state) {
+            tfx::kernels::gemm<float>(n, n, n, a, b, cv.data(), n);
+            benchmark::DoNotOptimize(cv.data());
+            benchmark::ClobberMemory();
+        }
+        tfx::set_num_threads(1);
+    }
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+    if constexpr (I == scaling_impl::openblas) {
+        openblas_set_num_threads(threads);
+        for (auto _ : state) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(n), int(n), 1.0f, av.data(), int(n),
+                        bv.data(), int(n), 0.0f, cv.data(), int(n));
+            benchmark::DoNotOptimize(cv.data());
+            benchmark::ClobberMemory();
+        }
+        openblas_set_num_threads(1);
+    }
+#endif
+#ifdef TFX_BENCH_HAVE_TORCH
+    if constexpr (I == scaling_impl::torch) {
+        torch::set_num_threads(threads);
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+        openblas_set_num_threads(threads);  // libtorch's BLAS on Debian
+#endif
+        const auto size = std::int64_t(n);
+        const torch::Tensor a = torch::from_blob(const_cast<float*>(av.data()), {size, size}).clone();
+        const torch::Tensor b = torch::from_blob(const_cast<float*>(bv.data()), {size, size}).clone();
+        torch::Tensor c = torch::empty({size, size});
+        for (auto _ : state) {
+            torch::mm_out(c, a, b);
+            benchmark::DoNotOptimize(c.data_ptr<float>());
+            benchmark::ClobberMemory();
+        }
+        torch::set_num_threads(1);
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+        openblas_set_num_threads(1);
+#endif
+    }
+#endif
+    set_gflops(state, double(n), double(n), double(n));
+}
+
+constexpr std::size_t scaling_n = 1024;
+
+void register_scaling() {
+    const int hw = std::max(1, int(std::thread::hardware_concurrency()));
+    auto reg = [](const char* side, auto fn, int t) {
+        benchmark::RegisterBenchmark((std::string(side) + "_sgemm_threads/1024/threads:" + std::to_string(t)).c_str(),
+                                     [fn, t](benchmark::State& s) { fn(s, scaling_n, t); })
+            ->UseRealTime();
+    };
+    for (int t = 1; t <= hw; ++t) {
+        reg("tfx", sgemm_threads<scaling_impl::tfx>, t);
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+        reg("openblas", sgemm_threads<scaling_impl::openblas>, t);
+#endif
+#ifdef TFX_BENCH_HAVE_TORCH
+        reg("torch", sgemm_threads<scaling_impl::torch>, t);
+#endif
+        const std::string n = "_sgemm_threads/1024/threads:" + std::to_string(t), ts = std::to_string(t);
+        tfx_bench::show("sgemm 1024, " + ts + " threads vs OpenBLAS", "tfx" + n, "openblas" + n, tfx_bench::higher_is_better);
+        tfx_bench::show("sgemm 1024, " + ts + " threads vs libtorch", "tfx" + n, "torch" + n, tfx_bench::higher_is_better);
+        if (t > 1)
+            tfx_bench::show("sgemm 1024, " + ts + " threads vs 1: tfx", "tfx" + n, "tfx_sgemm_threads/1024/threads:1",
+                            tfx_bench::higher_is_better);
+    }
+}
+
 // Targets from BENCHMARKS.md; the rest is printed for information.
 using tfx_bench::compare;
 using tfx_bench::higher_is_better;
@@ -226,4 +314,8 @@ using tfx_bench::show;
 
 }  // namespace
 
-int main(int argc, char** argv) { return tfx_bench::run_and_report(argc, argv); }
+int main(int argc, char** argv) {
+    tfx::set_num_threads(1);  // BENCHMARKS.md's figures are single-thread; the scaling cases set their own
+    register_scaling();
+    return tfx_bench::run_and_report(argc, argv);
+}

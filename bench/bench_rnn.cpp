@@ -465,6 +465,7 @@ void print_allocations() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    tfx::set_num_threads(1);  // BENCHMARKS.md's figures are single-thread
     if (!counter_sees_allocations()) {
         std::printf("bench_rnn: the allocation counter does not see allocations here: its counts are void\n");
         return 1;

@@ -1,12 +1,14 @@
 // Training steps of tfx's Keras-style models against libtorch measured in the same run: the
 // training-step rows of ../shared/BENCHMARKS.md and the heap allocations of a step.
 //
-// Cases, all float32, single thread:
+// Cases, all float32, single thread (tfx::set_num_threads(1)) except the scaling case:
 //   digits  batch 32, 64 -> 128 (relu) -> 10, Adam (lr 1e-3), sparse softmax cross entropy from logits
 //   tiny    batch 8,  64 -> 32 (relu) -> 10, same loss and optimizer
 //   predict the digits MLP's inference on batch 32 (libtorch: forward under NoGradGuard)
 //   cnn     the demo's CNN (examples/digits.cpp) at batch 32: conv 3x3x16 same relu, max pool 2,
 //           conv 3x3x32 same relu, max pool 2, flatten, dense 64 relu, dense 10; Adam (lr 2e-3)
+//   wide    thread scaling: batch 512, 64 -> 512 (relu) -> 10, Adam, on 1 .. all hardware threads,
+//           both sides set to the same count (tfx's pool; libtorch's threads and OpenBLAS's)
 // tfx: models::sequential, compile, train_on_batch(x, y, logs) into logs kept across steps, predict.
 // libtorch: torch::nn::Linear / Conv2d / MaxPool2d modules, torch::optim::Adam, F::cross_entropy,
 // zero_grad / backward / step, the loss read with item() (tfx's step reads it too, for its logs and
@@ -49,6 +51,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -377,6 +380,17 @@ struct torch_cnn_case : torch_case<torch_cnn_net, tfx_cnn_case> {
 // ---------------------------------------------------------------------------------------------
 // The benchmark bodies, shared by all cases.
 
+// Every side's thread count: tfx's pool, libtorch's intra-op threads and its BLAS's.
+void set_threads(int n) {
+    tfx::set_num_threads(n);
+#ifdef TFX_BENCH_HAVE_TORCH
+    torch::set_num_threads(n);
+#endif
+#ifdef TFX_BENCH_HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+#endif
+}
+
 // The steady-state allocations per call, for the summary printed after the run: case -> (calls, bytes).
 std::map<std::string, std::pair<double, double>>& allocation_results() {
     static std::map<std::string, std::pair<double, double>> r;
@@ -437,6 +451,26 @@ void count_allocations(benchmark::State& state, std::size_t batch, const std::st
     allocation_results()[name] = {calls, bytes};
 }
 
+// Thread scaling (issue "Scale out"): a step on `threads` threads, tfx's pool (tfx::set_num_threads)
+// against libtorch's intra-op threads and its OpenBLAS's, set to the same count; one thread again
+// afterwards. Real time: the work is spread over threads.
+template <class Case>
+void time_step_threads(benchmark::State& state, std::size_t batch, int threads) {
+    Case c(batch);
+    if (const char* e = c.check()) {
+        state.SkipWithError(e);
+        return;
+    }
+    set_threads(threads);
+    for (int i = 0; i < warmup_calls; ++i) c.step();
+    for (auto _ : state) {
+        c.step();
+        benchmark::ClobberMemory();
+    }
+    benchmark::DoNotOptimize(c.loss());
+    set_threads(1);
+}
+
 // Registers the four benchmarks of one (tfx or libtorch) side of a case.
 template <class Case>
 void register_side(const std::string& side, const std::string& tag, std::size_t batch, bool with_predict) {
@@ -455,7 +489,27 @@ void register_side(const std::string& side, const std::string& tag, std::size_t 
         ->Unit(benchmark::kMicrosecond);
 }
 
+// The scaling case: batch 512, 64 -> 512 (relu) -> 10, Adam; its products (512 x 512 x 64 and the
+// like) are large enough for the pool. Each side on 1 .. all hardware threads.
+constexpr std::size_t scaling_batch = 512;
+constexpr index_t scaling_hidden = 512;
+
+int hardware_threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
+
+template <class Case>
+void register_scaling(const std::string& side) {
+    for (int t = 1; t <= hardware_threads(); ++t)
+        benchmark::RegisterBenchmark((side + "_step_wide/threads:" + std::to_string(t)).c_str(),
+                                     [t](benchmark::State& s) { time_step_threads<Case>(s, scaling_batch, t); })
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+}
+
 void register_all() {
+    register_scaling<tfx_mlp_case<scaling_hidden>>("tfx");
+#ifdef TFX_BENCH_HAVE_TORCH
+    register_scaling<torch_mlp_case<scaling_hidden>>("torch");
+#endif
     register_side<tfx_mlp_case<128>>("tfx", "digits", 32, true);
     register_side<tfx_mlp_case<32>>("tfx", "tiny", 8, false);
     register_side<tfx_cnn_case>("tfx", "cnn", 32, false);
@@ -488,6 +542,16 @@ void declare_pairs() {
             0.0, lower_is_better, allocs);
     compare("allocs per CNN step: tfx vs libtorch (tfx: 0)", "tfx_allocs_step_cnn", "torch_allocs_step_cnn", 0.0,
             lower_is_better, allocs);
+    // Thread scaling: no target in BENCHMARKS.md (its figures are single-thread); shown for each count,
+    // with tfx against its own one-thread step.
+    for (int t = 1; t <= hardware_threads(); ++t) {
+        const std::string n = "/threads:" + std::to_string(t);
+        show("wide step b512 64-512-10, " + std::to_string(t) + " threads: tfx vs libtorch", "tfx_step_wide" + n,
+             "torch_step_wide" + n, lower_is_better);
+        if (t > 1)
+            show("wide step b512, " + std::to_string(t) + " threads vs 1: tfx", "tfx_step_wide" + n,
+                 "tfx_step_wide/threads:1", lower_is_better);
+    }
 }
 
 // The counter must see operator new (libstdc++ calling malloc) as it sees libtorch's allocations,
@@ -526,6 +590,7 @@ void print_allocations() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    tfx::set_num_threads(1);  // BENCHMARKS.md's figures are single-thread; the scaling cases set their own
     if (!counter_sees_allocations()) {
         std::printf("bench_training: the allocation counter does not see allocations here: its counts are void\n");
         return 1;

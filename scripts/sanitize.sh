@@ -2,14 +2,14 @@
 # Runs the test suite under sanitizers (issue "Hardening"):
 #   scripts/sanitize.sh asan   every test, built with -fsanitize=address,undefined (build-asan/)
 #   scripts/sanitize.sh tsan   the threaded tests (data pipeline: prefetch, shuffle; concurrent
-#                              predict), built with -fsanitize=thread (build-tsan/)
+#                              predict; the thread pool), built with -fsanitize=thread (build-tsan/)
 #   scripts/sanitize.sh        both
 # Extra arguments go to ctest (e.g. -R prefetch). Any finding fails the test that made it: UBSan
 # does not recover, ASan reports leaks, TSan exits non-zero on a race. The compile-fail and install
 # tests are left out: they check the compiler's output, not tfx's behaviour at run time.
-# tsan takes a few minutes. A full asan run has not yet completed on the 2-core, 24 GB machine:
-# test_autodiff_hvp_ops.cpp reached 16.6 GB of compiler memory even at -O0 under
-# -fsanitize=address,undefined, so run it alone (TFX_JOBS=1) or with that file split.
+# tsan takes a few minutes. asan builds with -g1 (line tables: stack traces with lines) and the
+# heaviest derivative-graph TUs with -g0 (tests/CMakeLists.txt): with full debug information
+# test_autodiff_hvp_ops.cpp alone needed over 22 GB of compiler memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh python3 python3-numpy python3-protobuf protobuf-compiler
@@ -21,7 +21,7 @@ exclude='^(compile_fail|install)\.'
 jobs="${TFX_JOBS:-2}"
 
 if [ "$which" = asan ] || [ "$which" = all ]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" \
           -DTFX_SANITIZE=address,undefined -DTFX_BUILD_EXAMPLES=OFF -DTFX_BUILD_BENCH=OFF
     cmake --build build-asan -j"$jobs"
     (cd build-asan &&
@@ -32,7 +32,7 @@ fi
 if [ "$which" = tsan ] || [ "$which" = all ]; then
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
           -DTFX_SANITIZE=thread -DTFX_BUILD_EXAMPLES=OFF -DTFX_BUILD_BENCH=OFF \
-          "-DTFX_TEST_PATTERNS=test_data_*.cpp;test_threads*.cpp"
+          "-DTFX_TEST_PATTERNS=test_data_*.cpp;test_threads*.cpp;test_parallel*.cpp"
     cmake --build build-tsan -j"$jobs" --target tfx_tests
     (cd build-tsan &&
      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \

@@ -140,6 +140,20 @@ TEST_CASE("value_and_grad of an MLP loss allocates nothing after the first call 
     check_mlp_steady_state(x, y);
 }
 
+TEST_CASE("value_and_grad of an MLP loss on the thread pool allocates nothing after the first call", "[autodiff][parallel]") {
+    // Batch 1024: the 1024 x 128 x 64 products and the 131072-value elementwise clusters are split
+    // over 3 threads (core/parallel.hpp); the workers' packing buffers reach their size in call 1.
+    tfx::set_num_threads(3);
+    tfx::random::generator gen{10};
+    tensor<float, dyn, 64> x(1024);
+    tensor<std::int64_t, dyn> y(1024);
+    fill_batch(x, y, gen);
+    const std::uint64_t regions = tfx::detail::parallel_regions();
+    check_mlp_steady_state(x, y);
+    CHECK(tfx::detail::parallel_regions() > regions);  // the pool did run
+    tfx::set_num_threads(0);
+}
+
 namespace {
 
 // A scan (include/tfx/control/scan.hpp) over a run-time number of steps: h' = tanh(h @ U + x_t),

@@ -6,6 +6,7 @@
 #include "core/tensor.hpp"
 #include "core/factories.hpp"
 #include "core/random.hpp"
+#include "core/parallel.hpp"
 #include "expr/node.hpp"
 #include "expr/ops.hpp"
 #include "expr/elementwise.hpp"

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "dataset.hpp"
 
 namespace tfx::data {
@@ -106,7 +107,12 @@ class prefetch_dataset : public dataset_base<prefetch_dataset<D>> {
 
        public:
         cursor(typename D::cursor up, std::size_t n) : q_(std::make_unique<queue>(std::move(up), n)) {
-            thread_ = std::thread([q = q_.get()] { q->produce(); });
+            // The producer counts against the kernels' thread pool while it runs, and the kernels it
+            // calls (in map functions) run on it alone: no oversubscription (core/parallel.hpp).
+            thread_ = std::thread([q = q_.get()] {
+                tfx::detail::background_thread_scope background;
+                q->produce();
+            });
         }
         cursor(cursor&&) noexcept = default;
         cursor& operator=(cursor&&) = delete;

@@ -2,6 +2,7 @@
 // Matrix product C = A * B: the BLIS five-loop structure around one register-blocked micro-kernel,
 // plus a fully unrolled register path (gemm_small) for small static shapes.
 #include <tfx/core/config.hpp>
+#include <tfx/core/parallel.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -499,15 +500,50 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
     }
 }
 
+// Work (m*n*k) from which a product is split over the thread pool: 2^21 multiply-adds take some
+// 40 us on one core, several times what a region costs (waking the workers, joining them).
+inline constexpr std::size_t parallel_gemm_work = std::size_t(1) << 21;
+
+// A product split into tm x tn blocks of C, each a whole GEMM of its own on one thread.
+struct gemm_split {
+    std::size_t tm = 1, tn = 1;
+};
+
+// The split for at most p threads with the shortest critical path: the largest block's
+// multiply-adds (rows * cols per k; blocks are whole MR x NR tiles) plus its packing (each thread
+// packs its rows of A and its columns of B, rows + cols per k, weighted as some FMAs per value).
+// Ties go to fewer threads.
+inline gemm_split choose_gemm_split(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr,
+                                    std::size_t p) noexcept {
+    constexpr std::size_t pack_weight = 8;
+    const std::size_t um = (m + mr - 1) / mr, un = (n + nr - 1) / nr;
+    gemm_split best;
+    std::size_t best_cost = um * mr * un * nr + pack_weight * (um * mr + un * nr);
+    for (std::size_t tm = 1; tm <= std::min(p, um); ++tm) {
+        for (std::size_t tn = 1; tn <= std::min(p / tm, un); ++tn) {
+            const std::size_t rows = (um + tm - 1) / tm * mr, cols = (un + tn - 1) / tn * nr;
+            const std::size_t cost = rows * cols + pack_weight * (rows + cols);
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = {tm, tn};
+            }
+        }
+    }
+    return best;
+}
+
 }  // namespace detail
 
 // C (m x n, row-major, leading dimension ldc >= n) = A (m x k) * B (k x n). Overwrites C, which
-// must not overlap A or B. epi(i0, j0, rows, cols) is called once per block of C as soon as that
-// block is final (in the last k pass, right after the micro-kernel stored it, while it is in L1),
-// so bias and activation are fused into the store; the calls cover C exactly once. The epilogue
-// must not itself call gemm (the packing buffers of this thread are in use). Single-threaded: the
-// products tfx is built for (MLP layers) are too small to pay for a thread fork; the buffers are
-// thread_local, so callers may run several gemms in parallel.
+// must not overlap A or B. epi(i0, j0, rows, cols) is called on blocks of C that are final and
+// together cover C exactly once: on one thread, once per block right after the micro-kernel stored
+// it (in the last k pass, while it is in L1), so bias and activation are fused into the store; when
+// the product is split over threads (core/parallel.hpp), once for the whole of C after the split,
+// on the calling thread, so an epilogue need not be thread-safe. The epilogue must not itself call
+// gemm (the packing buffers of this thread are in use).
+// Large products are split into blocks of C over the thread pool; each value of C is computed by the
+// same operations in the same order whatever the split, so results do not depend on the thread
+// count. The packing buffers are thread_local, so callers may also run several gemms in parallel.
 template <class T, class Epi = no_epilogue>
 void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
           std::size_t ldc, Epi&& epi = Epi{}) {
@@ -519,7 +555,25 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_r
         return;
     }
     using rb = detail::register_block<T>;
-    detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, epi, detail::default_blocks<T>());
+    const detail::block_sizes& blocks = detail::default_blocks<T>();
+    const std::size_t width = m * n * k >= detail::parallel_gemm_work ? tfx::detail::parallel_width() : 1;
+    const detail::gemm_split split = width > 1 ? detail::choose_gemm_split(m, n, rb::mr, rb::nr, width) : detail::gemm_split{};
+    if (split.tm * split.tn == 1) {
+        detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, epi, blocks);
+        return;
+    }
+    const std::size_t rows = ((m + rb::mr - 1) / rb::mr + split.tm - 1) / split.tm * rb::mr;
+    const std::size_t cols = ((n + rb::nr - 1) / rb::nr + split.tn - 1) / split.tn * rb::nr;
+    tfx::detail::parallel_for(split.tm * split.tn, [&](std::size_t t) {
+        const std::size_t i0 = t / split.tn * rows, j0 = t % split.tn * cols;
+        if (i0 >= m || j0 >= n) return;
+        const matrix_ref<T> ab{a.p + std::ptrdiff_t(i0) * a.rs, a.rs, a.cs};
+        const matrix_ref<T> bb{b.p + std::ptrdiff_t(j0) * b.cs, b.rs, b.cs};
+        no_epilogue none;
+        detail::gemm_blocked<T, rb::mr, rb::nv>(std::min(rows, m - i0), std::min(cols, n - j0), k, ab, bb,
+                                                c + i0 * ldc + j0, ldc, none, blocks);
+    });
+    if constexpr (!std::is_same_v<std::decay_t<Epi>, no_epilogue>) epi(std::size_t(0), std::size_t(0), m, n);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@
 // inner loop, broadcasts are outer loops); when nothing is broadcast the whole tensor is one row.
 // Each row runs a SIMD body of full batches (two per iteration, for instruction-level parallelism)
 // and a scalar tail.
+#include <type_traits>
+
 #include "../core/config.hpp"
+#include "../core/parallel.hpp"
 #include "../core/shape.hpp"
 
 namespace tfx::kernels {
@@ -53,7 +56,42 @@ inline void for_each_row(const dims_t<R>& d, F&& f) {
     }
 }
 
-// Write the (bound-to-nothing-yet) evaluator ev over the output block out of shape d.
+// Rows [r0, r1) of an R-dimensional iteration space: f(row_index, idx) as in for_each_row.
+template <std::size_t R, class F>
+inline void for_rows(const dims_t<R>& d, std::size_t r0, std::size_t r1, F&& f) {
+    dims_t<R> idx{};
+    for (std::size_t k = R - 1, q = r0; k-- > 0;) {
+        idx[k] = q % d[k];
+        q /= d[k];
+    }
+    for (std::size_t r = r0; r < r1; ++r) {
+        f(r, idx);
+        for (std::size_t k = R - 1; k-- > 0;) {
+            if (++idx[k] < d[k]) break;
+            idx[k] = 0;
+        }
+    }
+}
+
+namespace detail {
+// Elements from which an elementwise evaluation is split over the thread pool, and the least each
+// thread gets: below that a region costs more than it saves.
+inline constexpr std::size_t parallel_elementwise_min = std::size_t(1) << 16;
+inline constexpr std::size_t parallel_elementwise_chunk = std::size_t(1) << 15;
+// An evaluator (the state of a walk over rows) copied per thread when the rows are split; larger
+// ones (inline buffers of static intermediates) stay on one thread.
+inline constexpr std::size_t parallel_evaluator_bytes = 1024;
+
+inline std::size_t elementwise_tasks(std::size_t n) noexcept {
+    if (n < parallel_elementwise_min) return 1;
+    return std::min(tfx::detail::parallel_width(), n / parallel_elementwise_chunk);
+}
+}  // namespace detail
+
+// Write the (bound-to-nothing-yet) evaluator ev over the output block out of shape d. Large blocks
+// are split over the thread pool: a flat block into ranges whose bounds are multiples of the SIMD
+// width (each value is computed by the same SIMD or scalar code as on one thread), a block of rows
+// into ranges of rows, each walked by its own copy of the evaluator.
 template <class T, std::size_t R, class Ev>
 void run_elementwise(T* out, const dims_t<R>& d, Ev& ev) {
     ev.bind(d);
@@ -63,12 +101,37 @@ void run_elementwise(T* out, const dims_t<R>& d, Ev& ev) {
         out[0] = ev.get(0);
     } else {
         const bool use_simd = ev.simd_valid();
+        const std::size_t tasks = detail::elementwise_tasks(n);
         if (ev.flat_ok(d)) {
             ev.seek(dims_t<R>{});
-            row(out, n, ev, use_simd);
+            if (tasks <= 1) {
+                row(out, n, ev, use_simd);
+                return;
+            }
+            // The walk of a flat block has no state after seek: the threads share ev (const).
+            constexpr std::size_t W = 2 * simd_width<T>;
+            const std::size_t chunk = (n / tasks + W - 1) / W * W;
+            tfx::detail::parallel_for(tasks, [&](std::size_t t) {
+                const std::size_t from = t * chunk;
+                if (from < n) row(out, std::min(n, from + chunk), ev, use_simd, from);
+            });
             return;
         }
         const std::size_t inner = d[R - 1];
+        const std::size_t rows = n / inner;
+        if constexpr (R > 1 && std::is_copy_constructible_v<Ev> && sizeof(Ev) <= detail::parallel_evaluator_bytes) {
+            const std::size_t split = std::min(tasks, rows);
+            if (split > 1) {
+                tfx::detail::parallel_for(split, [&](std::size_t t) {
+                    Ev local = ev;
+                    for_rows(d, rows * t / split, rows * (t + 1) / split, [&](std::size_t r, const dims_t<R>& idx) {
+                        local.seek(idx);
+                        row(out + r * inner, inner, local, use_simd);
+                    });
+                });
+                return;
+            }
+        }
         for_each_row(d, [&](std::size_t r, const dims_t<R>& idx) {
             ev.seek(idx);
             row(out + r * inner, inner, ev, use_simd);
