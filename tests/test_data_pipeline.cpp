@@ -1,5 +1,5 @@
 // tfx::data: sources and stages without threads or files (from_tensor_slices, map, filter,
-// shuffle, batch, repeat, take, skip, cache, zip, enumerate), iteration and cardinality.
+// shuffle, batch, repeat, take, skip, shard, cache, zip, enumerate), iteration and cardinality.
 #include <tfx/data/data.hpp>
 #include <tfx/tfx.hpp>
 
@@ -496,6 +496,38 @@ TEST_CASE("take and skip select a prefix and the rest", "[data]") {
     CHECK(ds.take(2).cardinality() == 2);
     CHECK(ds.skip(4).cardinality() == 2);
     CHECK(ds.skip(10).cardinality() == 0);
+}
+
+TEST_CASE("shard splits a dataset into disjoint parts that cover it once", "[data]") {
+    auto ds = data::from_tensor_slices(labels(10));
+    CHECK(values(ds.shard(3, 0)) == std::vector<std::int64_t>{0, 3, 6, 9});
+    CHECK(values(ds.shard(3, 1)) == std::vector<std::int64_t>{1, 4, 7});
+    CHECK(values(ds.shard(3, 2)) == std::vector<std::int64_t>{2, 5, 8});
+    CHECK(values(ds.shard(1, 0)) == iota(0, 10));
+    CHECK(values(ds.shard(12, 11)).empty());
+    CHECK(ds.shard(3, 0).cardinality() == 4);
+    CHECK(ds.shard(3, 2).cardinality() == 3);
+    CHECK(ds.shard(12, 11).cardinality() == 0);
+    CHECK(ds.repeat().shard(2, 1).cardinality() == data::infinite_cardinality);
+    CHECK(ds.filter([](const auto& y) { return y() > 2; }).shard(2, 0).cardinality() == data::unknown_cardinality);
+    // Every element of every epoch in exactly one of n shards, for several n.
+    for (std::int64_t n = 1; n <= 4; ++n) {
+        std::vector<std::int64_t> all;
+        for (std::int64_t i = 0; i < n; ++i)
+            for (auto v : values(ds.shard(n, i))) all.push_back(v);
+        std::sort(all.begin(), all.end());
+        CHECK(all == iota(0, 10));
+    }
+    // Then batched, as a rank of a data-parallel job reads it; a second pass gives the same shard.
+    auto batched = ds.shard(2, 1).batch(2);
+    std::vector<std::int64_t> seen;
+    for (int pass = 0; pass < 2; ++pass)
+        for (const auto& b : batched)
+            for (auto v : b) seen.push_back(v);
+    CHECK(seen == std::vector<std::int64_t>{1, 3, 5, 7, 9, 1, 3, 5, 7, 9});
+    CHECK_THROWS_WITH(ds.shard(0, 0), Contains("tfx: shard: num_shards must be at least 1, got 0"));
+    CHECK_THROWS_WITH(ds.shard(2, 2), Contains("tfx: shard: index must be in [0, 2), got 2"));
+    CHECK_THROWS_WITH(ds.shard(2, -1), Contains("tfx: shard: index must be in [0, 2), got -1"));
 }
 
 // ------------------------------------------------------------------------------------------------

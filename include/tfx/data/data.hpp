@@ -10,6 +10,7 @@
 #include "repeat.hpp"
 #include "take.hpp"
 #include "skip.hpp"
+#include "shard.hpp"
 #include "cache.hpp"
 #include "prefetch.hpp"
 #include "zip.hpp"

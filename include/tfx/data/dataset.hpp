@@ -127,6 +127,8 @@ class dataset_base {
     auto take(std::int64_t count) &&;
     auto skip(std::int64_t count) const&;
     auto skip(std::int64_t count) &&;
+    auto shard(std::int64_t num_shards, std::int64_t index) const&;
+    auto shard(std::int64_t num_shards, std::int64_t index) &&;
     auto cache() const&;
     auto cache() &&;
     auto prefetch(std::int64_t buffer_size) const&;
