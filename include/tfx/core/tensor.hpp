@@ -252,7 +252,7 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
     struct padded {
         static constexpr std::size_t lead = sizeof(container_type) - sizeof(typename container_type::storage_type);
         static constexpr std::size_t pad = (alignment - lead % alignment) % alignment;
-        alignas(alignment) unsigned char front[pad ? pad : alignment];
+        alignas(alignment) unsigned char front[pad ? pad : alignment]{};  // never read; zeroed so copies copy no indeterminate bytes
         container_type c;
     };
     struct plain {
