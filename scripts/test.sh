@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The build and test dependencies (python3 for the test tools); benchmarks are not built here.
+# The build and test dependencies (python3 for the test tools, Open MPI for the data-parallel
+# tests); benchmarks are not built here.
 # TFX_BUILD_TESTS=ON is explicit: scripts/demo.sh configures the same build directory with the
 # tests off, and CMake would otherwise keep that from its cache ("No tests were found").
-scripts/install-deps.sh python3 python3-numpy python3-protobuf protobuf-compiler
+scripts/install-deps.sh python3 python3-numpy python3-protobuf protobuf-compiler libopenmpi-dev openmpi-bin
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTFX_BUILD_TESTS=ON -DTFX_BUILD_BENCH=OFF
 cmake --build build -j2

@@ -59,6 +59,8 @@ struct training_context {
     std::int64_t steps = -1;     // steps per epoch, -1 if unknown (first epoch of a dataset)
     int verbose = 1;             // fit's verbose option
     bool stop_training = false;  // set by a callback; fit stops at the end of the current batch
+    int rank = 0;                // data-parallel fit (docs/distribute.md): this process's rank, of
+    int num_replicas = 1;        // num_replicas; the logs are the same on every rank
     std::function<void(const std::string& path)> save_checkpoint{};  // model (and optimizer) -> .npz
     std::function<std::any()> get_weights{};                       // snapshot of all model variables
     std::function<void(const std::any&)> set_weights{};            // restore such a snapshot

@@ -4,6 +4,8 @@
 //   m.result()                       the metric over everything added since the last reset (0 before)
 //   m.reset_state()                  forgets it
 //   m.name()                         Keras's name ("accuracy", "auc", ...)
+//   m.visit_state(f)                 f(double&) or f(std::vector<double>&) on each state variable:
+//                                    all are sums, which data-parallel fit adds across ranks
 // update_state checks shapes and values first and changes nothing when it throws; it never
 // allocates. The state is public, as Keras exposes its metric variables (read it, do not write it).
 //
@@ -143,6 +145,11 @@ struct mean {
     }
     double result() const { return detail::ratio(total, count); }
     void reset_state() { total = count = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(total);
+        f(count);
+    }
 };
 
 // Exact matches: the fraction of elements where y_true == y_pred (compared as numbers, as Keras
@@ -166,6 +173,11 @@ struct accuracy {
     }
     double result() const { return detail::ratio(total, count); }
     void reset_state() { total = count = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(total);
+        f(count);
+    }
 };
 
 // The fraction of elements where (y_pred > threshold) equals y_true (1 or 0).
@@ -191,6 +203,11 @@ struct binary_accuracy {
     }
     double result() const { return detail::ratio(total, count); }
     void reset_state() { total = count = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(total);
+        f(count);
+    }
 };
 
 // The fraction of samples whose integer label equals the argmax of y_pred over its last axis.
@@ -221,6 +238,11 @@ struct sparse_categorical_accuracy {
     }
     double result() const { return detail::ratio(total, count); }
     void reset_state() { total = count = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(total);
+        f(count);
+    }
 };
 
 // The fraction of samples where argmax(y_true) == argmax(y_pred) over the last axis (one-hot
@@ -251,6 +273,11 @@ struct categorical_accuracy {
     }
     double result() const { return detail::ratio(total, count); }
     void reset_state() { total = count = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(total);
+        f(count);
+    }
 };
 
 // Precision = TP / (TP + FP) and recall = TP / (TP + FN) at one threshold: an element is predicted
@@ -280,6 +307,11 @@ struct precision {
     }
     double result() const { return detail::ratio(true_positives, true_positives + false_positives); }
     void reset_state() { true_positives = false_positives = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(true_positives);
+        f(false_positives);
+    }
 };
 
 struct recall {
@@ -306,6 +338,11 @@ struct recall {
     }
     double result() const { return detail::ratio(true_positives, true_positives + false_negatives); }
     void reset_state() { true_positives = false_negatives = 0; }
+    template <class F>
+    void visit_state(F&& f) {
+        f(true_positives);
+        f(false_negatives);
+    }
 };
 
 // Area under the ROC curve, as tf.keras.metrics.AUC() (curve='ROC',
@@ -370,6 +407,11 @@ struct auc {
     void reset_state() {
         std::fill(positives.begin(), positives.end(), 0.0);
         std::fill(negatives.begin(), negatives.end(), 0.0);
+    }
+    template <class F>
+    void visit_state(F&& f) {
+        f(positives);
+        f(negatives);
     }
 };
 

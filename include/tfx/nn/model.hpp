@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "../callbacks/callbacks.hpp"
 #include "../core/numerics.hpp"
 #include "../data/data.hpp"
+#include "../distribute/strategy.hpp"
 #include "../io/checkpoint.hpp"
 #include "../metrics/metrics.hpp"
 #include "../optimizers/optimizers.hpp"
@@ -104,6 +106,19 @@ struct compiled_interfaces;
 template <class M, class... Y>
 struct compiled_interfaces<M, std::tuple<Y...>> : step_interface<M, Y>... {};
 
+// What fit's epoch loop calls: step(x, y) for a batch, step.idle() for a rank without one in a
+// data-parallel step (compiled_base::idle_step). Both return whether training goes on.
+template <class Train, class Idle>
+struct fit_step {
+    Train train;
+    Idle idle_fn;
+    template <class X, class Y>
+    bool operator()(const X& x, const Y& y) {
+        return train(x, y);
+    }
+    bool idle() { return idle_fn(); }
+};
+
 // What compile() keeps: optimizer, loss, metrics (type-erased behind the model, so that compile can
 // be called on an existing model as in Keras).
 template <class M>
@@ -114,6 +129,16 @@ struct compiled_base : compiled_interfaces<M, label_types<M>> {
     virtual void restore(const std::filesystem::path& path, M& m) = 0;
     virtual std::int64_t iterations() const = 0;
     virtual std::unique_ptr<compiled_base> clone() const = 0;
+    // Data-parallel training (distribute/strategy.hpp): while a strategy is set, each training step
+    // averages the gradients across ranks before the update, and results() reduces the metrics
+    // across ranks (both collective: every rank calls them in step).
+    virtual void set_strategy(distribute::strategy* s) = 0;
+    // A step for a rank that has no batch left while others do: it takes part in the averaging with
+    // nothing of its own and applies the same update. False when no rank had a batch (no update).
+    virtual bool idle_step(M& m, bool nan_guard) = 0;
+    // Whether the last exception out of a step was thrown on every rank alike (a rank's failure, a
+    // NaN loss), so that no rank waits for another: fit then need not end the job.
+    virtual bool last_error_collective() const = 0;
 };
 
 // Which labels a loss takes for outputs P (checked before the loss is instantiated, whose own
@@ -154,7 +179,11 @@ class compiled final : public compiled_base<M> {
         : opt_(std::move(opt)), loss_(loss), metrics_(std::move(ms)...), vg_(tfx::value_and_grad<1>(loss_value{loss})),
           value_(loss_value{loss}) {}
 
-    std::unique_ptr<compiled_base<M>> clone() const override { return std::make_unique<compiled>(*this); }
+    std::unique_ptr<compiled_base<M>> clone() const override {
+        auto c = std::make_unique<compiled>(*this);
+        c->strategy_ = nullptr;  // a copy is a new model, outside any fit
+        return c;
+    }
 
     void reset_metrics() override {
         loss_sum_ = loss_sum_weight_ = 0;
@@ -162,6 +191,7 @@ class compiled final : public compiled_base<M> {
     }
     // Into existing keys this allocates nothing (fit refills the same batch logs every step).
     void results(tfx::logs& out, std::string_view prefix) const override {
+        if (strategy_) return reduced_results(out, prefix);
         const double loss = loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0;
         if (prefix.empty()) {
             out["loss"] = loss;
@@ -174,6 +204,39 @@ class compiled final : public compiled_base<M> {
             std::apply([&](const auto&... m) { ((out[key + names_[i++]] = m.result()), ...); }, metrics_);
         }
     }
+    // The results over every rank's data: a copy of the loss and metric states, summed across ranks
+    // in one allreduce (metrics without visit_state cannot be: an error on every rank).
+    void reduced_results(tfx::logs& out, std::string_view prefix) const {
+        auto copy = metrics_;
+        metric_sync_.clear();
+        metric_sync_.push_back(loss_sum_);
+        metric_sync_.push_back(loss_sum_weight_);
+        std::apply([&](auto&... m) { (visit_metric_state(m, [&](auto& v) { append_state(v); }), ...); }, copy);
+        strategy_->all_reduce_sum(metric_sync_.data(), metric_sync_.size());
+        std::size_t i = 2;
+        std::apply([&](auto&... m) { (visit_metric_state(m, [&](auto& v) { read_state(v, i); }), ...); }, copy);
+        const double loss = metric_sync_[1] > 0 ? metric_sync_[0] / metric_sync_[1] : 0.0;
+        std::string key(prefix);
+        out[key + "loss"] = loss;
+        std::size_t k = 0;
+        std::apply([&](const auto&... m) { ((out[key + names_[k++]] = m.result()), ...); }, copy);
+    }
+    template <class Mt, class F>
+    static void visit_metric_state(Mt& m, F&& f) {
+        if constexpr (requires { m.visit_state(f); })
+            m.visit_state(f);
+        else
+            throw distribute_error("tfx: fit: the metric " + m.name() +
+                                   " has no visit_state(f), so it cannot be summed across ranks (docs/distribute.md)");
+    }
+    void append_state(double v) const { metric_sync_.push_back(v); }
+    void append_state(const std::vector<double>& v) const { metric_sync_.insert(metric_sync_.end(), v.begin(), v.end()); }
+    void read_state(double& v, std::size_t& i) const { v = metric_sync_[i++]; }
+    void read_state(std::vector<double>& v, std::size_t& i) const {
+        std::copy(metric_sync_.begin() + std::ptrdiff_t(i), metric_sync_.begin() + std::ptrdiff_t(i + v.size()), v.begin());
+        i += v.size();
+    }
+
     void save(const std::filesystem::path& path, const M& m) const override {
         checkpoint::save(path, m, checkpoint::scope("optimizer", std::as_const(opt_)));
     }
@@ -223,6 +286,7 @@ class compiled final : public compiled_base<M> {
                 opt_.build(m.trainable_variables(), m.trainable_variable_names());
                 built_ = true;
             }
+            if (strategy_) return train_distributed(m, x, y, nan_guard);
             const auto& pred = m.forward_train(x);
             loss_.check(y, pred);
             const auto& [l, dpred] = vg_(y, pred);
@@ -236,6 +300,107 @@ class compiled final : public compiled_base<M> {
             track(lv, y, pred);
         }
     }
+    // The step of a rank in a data-parallel job: the local forward and backward pass, then one
+    // allreduce of one buffer holding every gradient (weighted by this rank's rows), the loss, the
+    // rows, and which ranks failed; then, on every rank alike, the NaN check and the update with the
+    // global mean gradient. For a loss that is a mean over its batch, that is the step of one process
+    // on the global batch.
+    template <class Y>
+    void train_distributed(M& m, const typename M::input_type& x, const Y& y, bool nan_guard) {
+        std::exception_ptr failure;
+        double lv = 0;
+        const double rows = double(x.shape()[0]);
+        try {
+            const auto& pred = m.forward_train(x);
+            loss_.check(y, pred);
+            const auto& [l, dpred] = vg_(y, pred);
+            lv = double(l());
+            m.backward(dpred);
+            m.commit();
+            track(lv, y, pred);
+            pack(m.gradients(), rows);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        sync_and_apply(m, failure ? 0.0 : lv * rows, failure ? 0.0 : rows, failure != nullptr, nan_guard, !failure);
+        if (failure) std::rethrow_exception(failure);
+    }
+    bool idle_step(M& m, bool nan_guard) override {
+        if (!built_) {
+            opt_.build(m.trainable_variables(), m.trainable_variable_names());
+            built_ = true;
+        }
+        return sync_and_apply(m, 0.0, 0.0, false, nan_guard, false);
+    }
+    // sync_ = [gradients * rows..., loss * rows, rows, failed on rank 0, ..., failed on rank R-1].
+    template <class G>
+    void pack(const G& grads, double rows) {
+        std::size_t n = 0;
+        std::apply([&](const auto&... g) { ((n += g.size()), ...); }, grads);
+        sync_.resize(n + 2 + std::size_t(strategy_->num_replicas()));
+        grad_values_ = n;
+        double* p = sync_.data();
+        std::apply([&](const auto&... g) { ((p = std::transform(g.begin(), g.end(), p, [rows](auto v) { return double(v) * rows; })), ...); },
+                   grads);
+    }
+    bool sync_and_apply(M& m, double loss_rows, double rows, bool failed, bool nan_guard, bool packed) {
+        collective_error_ = false;
+        auto& avg = averaged(m);
+        const std::size_t R = std::size_t(strategy_->num_replicas());
+        if (!packed) {  // nothing of this rank's own: zeros of the right size
+            std::size_t n = 0;
+            std::apply([&](const auto&... g) { ((n += g.size()), ...); }, avg);
+            sync_.assign(n + 2 + R, 0.0);
+            grad_values_ = n;
+        }
+        const std::size_t n = grad_values_;
+        sync_[n] = loss_rows;
+        sync_[n + 1] = rows;
+        std::fill(sync_.begin() + std::ptrdiff_t(n + 2), sync_.end(), 0.0);
+        sync_[n + 2 + std::size_t(strategy_->rank())] = failed ? 1.0 : 0.0;
+        strategy_->all_reduce_sum(sync_.data(), sync_.size());
+        for (std::size_t r = 0; r < R; ++r)
+            if (sync_[n + 2 + r] != 0) {
+                collective_error_ = true;
+                if (failed) return false;  // this rank rethrows its own error
+                throw distribute_error("tfx: fit: rank " + std::to_string(r) + " of " + std::to_string(R) + " failed in step " +
+                                       std::to_string(opt_.iterations()) + " (its error is reported there); rank " +
+                                       std::to_string(strategy_->rank()) +
+                                       " stops too, and no rank's variables took that step");
+            }
+        const double total = sync_[n + 1];
+        if (total == 0) return false;  // no rank had a batch
+        const double loss = sync_[n] / total;
+        if (nan_guard && !finite_value(loss)) {
+            collective_error_ = true;
+            throw value_error("tfx: fit: the loss is " + std::to_string(loss) + " at step " + std::to_string(opt_.iterations()) +
+                              " (mean over the ranks; terminate_on_nan); the model is unchanged");
+        }
+        const double* q = sync_.data();
+        const double inv = 1.0 / total;
+        std::apply(
+            [&](auto&... g) {
+                ((std::transform(q, q + g.size(), g.begin(),
+                                 [inv](double v) { return typename std::remove_cvref_t<decltype(g)>::value_type(v * inv); }),
+                  q += g.size()),
+                 ...);
+            },
+            avg);
+        opt_.apply_gradients(std::apply([](const auto&... g) { return std::tie(g...); }, std::as_const(avg)),
+                             m.trainable_variables());
+        return true;
+    }
+    // Tensors shaped like the trainable variables, for the averaged gradients (made once).
+    using averaged_t = decltype(std::apply([](const auto&... v) { return std::tuple<std::remove_cvref_t<decltype(v)>...>(v...); },
+                                           std::declval<M&>().trainable_variables()));
+    averaged_t& averaged(M& m) {
+        if (!averaged_)
+            averaged_.emplace(std::apply([](const auto&... v) { return averaged_t(v...); }, m.trainable_variables()));
+        return *averaged_;
+    }
+    void set_strategy(distribute::strategy* s) override { strategy_ = s; }
+    bool last_error_collective() const override { return collective_error_; }
+
     template <class Y>
     void test_impl(M& m, const typename M::input_type& x, const Y& y) {
         if constexpr (!loss_accepts<Loss, Y, typename M::output_type>()) {
@@ -300,6 +465,13 @@ class compiled final : public compiled_base<M> {
     function<loss_value> value_;
     bool built_ = false;
     ids64 ids_;  // int32 labels widened (widen_ids)
+    // Data-parallel training (set by fit for its duration; not copied with the model).
+    distribute::strategy* strategy_ = nullptr;
+    std::vector<double> sync_;
+    std::size_t grad_values_ = 0;
+    std::optional<averaged_t> averaged_;
+    mutable std::vector<double> metric_sync_;
+    bool collective_error_ = false;
     double loss_sum_ = 0, loss_sum_weight_ = 0;  // the running mean of the loss, weighted by batch size
 };
 
@@ -340,6 +512,9 @@ struct fit_options {
     validation_data_t<M> validation_data{};
     std::vector<callbacks::callback> callbacks{};
     std::int64_t steps_per_epoch = -1;   // for an endless (repeated) dataset
+    // Data-parallel training across ranks (docs/distribute.md): batch_size is then the global batch,
+    // of which each rank takes its part (fit(x, y)), or each rank reads its own dataset (its shard).
+    distribute::strategy* strategy = nullptr;
 };
 struct evaluate_options {
     index_t batch_size = 32;
@@ -371,6 +546,8 @@ class model_api {
                                                                                             std::move(metrics)...);
     }
     bool compiled() const { return bool(compiled_); }
+    // The optimizer's step count (Keras's model.optimizer.iterations); 0 before compile.
+    std::int64_t optimizer_iterations() const { return compiled_ ? compiled_->iterations() : 0; }
 
     // One step on one batch; returns the loss and metrics of that batch.
     template <class Y>
@@ -412,10 +589,19 @@ class model_api {
     history fit(const D& ds, const fit_options& options = {}) {
         return fit_loop(options, [&](auto&& step) {
             std::int64_t n = 0;
+            bool stopped = false;
             for (const auto& [x, y] : ds) {
-                if (!step(x, y)) return n;
-                if (++n == options.steps_per_epoch) break;
+                ++n;
+                if (!step(x, y)) {
+                    stopped = true;
+                    break;
+                }
+                if (n == options.steps_per_epoch) break;
             }
+            // With a strategy, a rank whose dataset (shard) ended takes part in the steps of the
+            // ranks that still have batches, until none has (the same steps on every rank).
+            if (options.strategy && !stopped)
+                while (n != options.steps_per_epoch && step.idle()) ++n;
             return n;
         });
     }
@@ -435,11 +621,21 @@ class model_api {
             if (options.shuffle)
                 for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(shuffler.below(i))));
             std::int64_t steps = 0;
+            // With a strategy, rank r of R takes rows [len r / R, len (r + 1) / R) of each global
+            // batch (every rank has the same data and seed, so the same order).
+            const std::size_t R = options.strategy ? std::size_t(options.strategy->num_replicas()) : 1;
+            const std::size_t r = options.strategy ? std::size_t(options.strategy->rank()) : 0;
             for (std::size_t start = 0; start < n; start += b) {
-                idx = slice<0>(order, start, std::min(b, n - start));
+                const std::size_t len = std::min(b, n - start);
+                const std::size_t from = start + len * r / R, to = start + len * (r + 1) / R;
+                ++steps;
+                if (from == to) {  // fewer rows than ranks: this rank has none of this batch
+                    if (!step.idle()) break;
+                    continue;
+                }
+                idx = slice<0>(order, from, to - from);
                 xb = gather<0>(x, idx);
                 yb = gather<0>(y, idx);
-                ++steps;
                 if (!step(xb, yb)) break;
             }
             return steps;
@@ -571,16 +767,25 @@ class model_api {
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         require_compiled("fit");
         if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
+        distribute::strategy* const strategy = options.strategy;
+        // Data-parallel: only rank 0 prints and writes files (progress bar, checkpoints, TensorBoard,
+        // CSV); every other callback runs on every rank, with the same logs.
+        const bool chief = !strategy || strategy->is_chief();
         std::vector<callbacks::callback> cbs;
-        if (options.verbose != 0) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
+        if (options.verbose != 0 && chief) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
         bool nan_guard = false;
         for (const auto& c : options.callbacks) {
+            if (!chief && (c.template target<callbacks::model_checkpoint>() || c.template target<callbacks::tensorboard>() ||
+                           c.template target<callbacks::csv_logger>() || c.template target<callbacks::progbar>()))
+                continue;
             cbs.push_back(c);
             if (cbs.back().template target<callbacks::terminate_on_nan>()) nan_guard = true;
         }
         callbacks::training_context ctx;
         ctx.epochs = options.epochs;
-        ctx.verbose = options.verbose;
+        ctx.verbose = chief ? options.verbose : 0;
+        ctx.rank = strategy ? strategy->rank() : 0;
+        ctx.num_replicas = strategy ? strategy->num_replicas() : 1;
         ctx.save_checkpoint = [this](const std::string& path) { save_weights(path); };
         ctx.get_weights = [this]() -> std::any {
             std::vector<std::vector<double>> w;
@@ -604,31 +809,93 @@ class model_api {
         };
         history h;
         tfx::logs epoch_logs, batch_logs;
-        for (auto& c : cbs) c.on_train_begin(ctx);
-        for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
-            for (auto& c : cbs) c.on_epoch_begin(ctx, e);
-            compiled_->reset_metrics();
-            std::int64_t batch = 0;
-            const std::int64_t steps = epoch([&](const auto& x, const auto& y) {
-                using Y = std::remove_cvref_t<decltype(y)>;
-                step_for<Y, step_op::fit>().train(self(), x, y, nan_guard);
-                compiled_->results(batch_logs, "");
-                for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
-                ++batch;
-                return !ctx.stop_training;
-            });
-            if (ctx.steps < 0) ctx.steps = steps;
-            epoch_logs.clear();
-            compiled_->results(epoch_logs, "");
-            if (options.validation_data) {
-                const tfx::logs v = options.validation_data(self(), options.batch_size);
-                for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
+        struct strategy_scope {  // the compiled step averages across ranks while fit runs
+            detail::compiled_base<Derived>& c;
+            ~strategy_scope() { c.set_strategy(nullptr); }
+        } scope{*compiled_};
+        bool collective = false;  // an error that every rank throws alike (no rank left waiting)
+        try {
+            if (strategy) {
+                collective = true;  // broadcast_variables checks the model on every rank alike
+                strategy->broadcast_variables(self());
+                collective = false;
+                compiled_->set_strategy(strategy);
             }
-            for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
-            h.epochs.push_back(epoch_logs);
+            for (auto& c : cbs) c.on_train_begin(ctx);
+            for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
+                for (auto& c : cbs) c.on_epoch_begin(ctx, e);
+                compiled_->reset_metrics();
+                std::int64_t batch = 0;
+                auto after_step = [&] {
+                    compiled_->results(batch_logs, "");
+                    for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
+                    ++batch;
+                    return !ctx.stop_training;
+                };
+                const std::int64_t steps = epoch(detail::fit_step{
+                    [&](const auto& x, const auto& y) {
+                        using Y = std::remove_cvref_t<decltype(y)>;
+                        try {
+                            step_for<Y, step_op::fit>().train(self(), x, y, nan_guard);
+                        } catch (...) {
+                            collective = strategy && compiled_->last_error_collective();
+                            throw;
+                        }
+                        return after_step();
+                    },
+                    [&] {
+                        bool stepped = false;
+                        try {
+                            stepped = compiled_->idle_step(self(), nan_guard);
+                        } catch (...) {
+                            collective = compiled_->last_error_collective();
+                            throw;
+                        }
+                        return stepped && after_step();
+                    }});
+                if (ctx.steps < 0) ctx.steps = steps;
+                if (strategy) average_state_variables(*strategy);
+                epoch_logs.clear();
+                compiled_->results(epoch_logs, "");
+                if (options.validation_data) {
+                    const tfx::logs v = options.validation_data(self(), options.batch_size);
+                    for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
+                }
+                for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
+                h.epochs.push_back(epoch_logs);
+            }
+            for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
+        } catch (const std::exception& err) {
+            // A failure on this rank alone would leave the others waiting in their next collective:
+            // end the job instead (every rank stops; this one says why).
+            if (strategy && !collective)
+                strategy->abort("tfx: fit: rank " + std::to_string(strategy->rank()) + " failed: " + err.what());
+            throw;
         }
-        for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
         return h;
+    }
+
+    // Data-parallel: the variables that are not trained (batch_norm's moving statistics, which each
+    // rank updates from its own batches) become their mean over the ranks, at the end of each epoch.
+    void average_state_variables(distribute::strategy& s) {
+        std::vector<const void*> trained;
+        std::apply([&](const auto&... v) { (trained.push_back(v.data()), ...); }, self().trainable_variables());
+        std::vector<double> buf;
+        auto is_state = [&](const auto& t) {
+            return std::is_floating_point_v<typename std::remove_cvref_t<decltype(t)>::value_type> &&
+                   std::find(trained.begin(), trained.end(), static_cast<const void*>(t.data())) == trained.end();
+        };
+        self().for_each_variable([&](std::string_view, const auto& t) {
+            if (is_state(t)) buf.insert(buf.end(), t.begin(), t.end());
+        });
+        if (buf.empty()) return;  // the same on every rank: the same model
+        s.all_reduce_sum(buf.data(), buf.size());
+        const double inv = 1.0 / double(s.num_replicas());
+        std::size_t i = 0;
+        self().for_each_variable([&](std::string_view, auto& t) {
+            if (!is_state(t)) return;
+            for (auto& v : t) v = typename std::remove_cvref_t<decltype(t)>::value_type(buf[i++] * inv);
+        });
     }
 
     std::unique_ptr<detail::compiled_base<Derived>> compiled_;

@@ -1,0 +1,155 @@
+#pragma once
+// Data-parallel training across processes (ranks), in the style of Horovod and TensorFlow's
+// MultiWorkerMirroredStrategy: every rank holds the whole model, reads its own part of the data,
+// and the gradients are averaged across ranks before each update, so that the ranks' variables stay
+// identical. This header is the interface that fit and custom loops use; it needs no MPI.
+// distribute/mpi.hpp implements it over MPI (mpi_strategy). docs/distribute.md.
+//
+//   tfx::distribute::mpi_strategy s;                     // MPI_Init if needed
+//   model.fit(x, y, {.epochs = 5, .batch_size = 64, .strategy = &s});   // 64 = the global batch
+//
+//   // a custom loop
+//   s.broadcast_variables(model);                        // rank 0's initial variables everywhere
+//   auto [loss, grads] = vg(...);
+//   s.all_reduce_mean(grads);                            // one fused allreduce for all gradients
+//   opt.apply_gradients(grads, vars);
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <algorithm>
+#include <vector>
+
+#include "../core/errors.hpp"
+
+namespace tfx {
+
+// A collective operation failed, or the ranks disagree (a different model on one rank, a rank that
+// failed in a step): thrown on every rank, so that none is left waiting.
+class distribute_error : public error {
+   public:
+    using error::error;
+};
+
+namespace distribute {
+
+class strategy {
+   public:
+    virtual ~strategy() = default;
+
+    virtual int rank() const noexcept = 0;
+    virtual int num_replicas() const noexcept = 0;  // TensorFlow's num_replicas_in_sync
+    bool is_chief() const noexcept { return rank() == 0; }
+
+    // ---- the collectives an implementation provides (blocking; every rank must call them in the
+    // same order with the same sizes)
+    // data[i] = the sum over ranks of data[i], on every rank.
+    virtual void all_reduce_sum(double* data, std::size_t n) = 0;
+    // bytes from rank root into data on every rank.
+    virtual void broadcast(void* data, std::size_t bytes, int root) = 0;
+    // all[r * bytes .. (r + 1) * bytes) = rank r's mine, on every rank.
+    virtual void all_gather(const void* mine, void* all, std::size_t bytes) = 0;
+    virtual void barrier() = 0;
+    // Ends every rank of the job, after printing message on this one (MPI_Abort): for a failure on
+    // one rank that the others cannot learn of, which would otherwise leave them waiting.
+    [[noreturn]] virtual void abort(const std::string& message) noexcept = 0;
+
+    // ---- built on them
+    // The mean over ranks of each tensor of a tuple (of tensors or references to tensors), in place,
+    // with one allreduce of one fused buffer (kept: no allocation after the first call). The
+    // gradients a model's value_and_grad returns are const references into its layers' buffers;
+    // they are overwritten too (they are that step's results, not the model's state).
+    template <class Tuple>
+    void all_reduce_mean(Tuple&& tensors) {
+        std::size_t n = 0;
+        std::apply([&](const auto&... t) { ((n += t.size()), ...); }, tensors);
+        fused_.resize(n);
+        double* p = fused_.data();
+        std::apply([&](const auto&... t) { ((p = std::copy(t.begin(), t.end(), p)), ...); }, tensors);
+        all_reduce_sum(fused_.data(), n);
+        const double inv = 1.0 / double(num_replicas());
+        const double* q = fused_.data();
+        std::apply(
+            [&](auto&... t) {
+                ((std::transform(q, q + t.size(), writable(t).begin(),
+                                 [inv](double v) { return typename std::remove_cvref_t<decltype(t)>::value_type(v * inv); }),
+                  q += t.size()),
+                 ...);
+            },
+            tensors);
+    }
+    double all_reduce_mean(double v) {
+        all_reduce_sum(&v, 1);
+        return v / double(num_replicas());
+    }
+
+    // Rank 0's values of every variable of a model (anything with for_each_variable(f(name, tensor&)))
+    // on every rank, after checking that every rank has the same variables (names, shapes, element
+    // types): if not, every rank throws distribute_error naming what differs, and nothing changes.
+    template <class M>
+    void broadcast_variables(M& model) {
+        std::string sig;
+        model.for_each_variable([&](std::string_view name, const auto& t) {
+            sig += std::string(name) + " [";
+            const char* sep = "";
+            for (auto d : t.shape()) {
+                sig += sep + std::to_string(d);
+                sep = ",";
+            }
+            sig += "] of " + std::to_string(sizeof(*t.data())) + "-byte elements;";
+        });
+        check_same("broadcast_variables", "the model's variables", sig);
+        model.for_each_variable([&](std::string_view, auto& t) { broadcast(t.data(), t.size() * sizeof(*t.data()), 0); });
+    }
+
+    // Throws distribute_error on every rank when `value` is not the same on every rank.
+    void check_same(std::string_view op, std::string_view what, const std::string& value) {
+        const int R = num_replicas();
+        std::uint64_t len = value.size();
+        std::vector<std::uint64_t> lens(std::size_t(R), 0);
+        all_gather(&len, lens.data(), sizeof len);
+        std::uint64_t longest = 0;
+        for (auto l : lens) longest = std::max(longest, l);
+        std::string mine = value;
+        mine.resize(std::size_t(longest), '\0');
+        std::string all(std::size_t(longest) * std::size_t(R), '\0');
+        if (longest > 0) all_gather(mine.data(), all.data(), std::size_t(longest));
+        int differs = -1;
+        for (int r = 1; r < R && differs < 0; ++r)
+            if (lens[std::size_t(r)] != lens[0] ||
+                std::memcmp(all.data() + std::size_t(r) * longest, all.data(), std::size_t(longest)) != 0)
+                differs = r;
+        if (differs < 0) return;
+        auto of = [&](int r) { return std::string(all.data() + std::size_t(r) * longest, std::size_t(lens[std::size_t(r)])); };
+        const auto [a, b] = first_difference(of(0), of(differs));
+        throw distribute_error("tfx: " + std::string(op) + ": the ranks differ in " + std::string(what) + ": rank 0 has " + a +
+                               " where rank " + std::to_string(differs) + " has " + b + " (seen on rank " +
+                               std::to_string(rank()) + "; nothing was changed)");
+    }
+
+   private:
+    template <class T>
+    static T& writable(const T& t) {
+        return const_cast<T&>(t);
+    }
+    // The first ';'-separated items of a and b that differ, quoted ("nothing" past the end).
+    static std::pair<std::string, std::string> first_difference(const std::string& a, const std::string& b) {
+        std::size_t i = 0, j = 0;
+        for (;;) {
+            const std::size_t ea = a.find(';', i), eb = b.find(';', j);
+            const std::string x = i < a.size() ? a.substr(i, ea == std::string::npos ? std::string::npos : ea - i) : "";
+            const std::string y = j < b.size() ? b.substr(j, eb == std::string::npos ? std::string::npos : eb - j) : "";
+            if (x != y || (x.empty() && y.empty()))
+                return {x.empty() ? std::string("nothing") : "\"" + x + "\"", y.empty() ? std::string("nothing") : "\"" + y + "\""};
+            i = ea == std::string::npos ? a.size() : ea + 1;
+            j = eb == std::string::npos ? b.size() : eb + 1;
+        }
+    }
+    std::vector<double> fused_;
+};
+
+}  // namespace distribute
+}  // namespace tfx
