@@ -257,6 +257,36 @@ TEST_CASE("large elementwise blocks split over threads, flat and by rows", "[par
             CHECK(rn(i, j) == Approx(std::log(1.0 + m(i, j) * m(i, j)) * r(j) - c(i, 0)).epsilon(1e-12));
 }
 
+TEST_CASE("large reductions split by their outputs, bit for bit as on one thread", "[parallel][reduce]") {
+    threads_guard guard;
+    // Over the last axis: rows split ([3001, 97] -> [3001]); a fused producer (exp) in the loop.
+    tensor<float, dyn, 97> a(3001);
+    fill(a, 51);
+    const auto [s1, sn] = with_1_and(2, [&] { return tensor<float, dyn>(sum<1>(exp(a))); });
+    CHECK(same_bits(s1, sn));
+    const auto [m1, mn] = with_1_and(3, [&] { return tensor<float, dyn>(max<1>(a)); });
+    CHECK(same_bits(m1, mn));
+    for (std::size_t i : {std::size_t(0), std::size_t(1500), std::size_t(3000)}) {
+        double want = 0, top = -1e30;
+        for (std::size_t j = 0; j < 97; ++j) {
+            want += std::exp(double(a(i, j)));
+            top = std::max(top, double(a(i, j)));
+        }
+        CHECK(double(sn(i)) == Approx(want).epsilon(1e-5));
+        CHECK(double(mn(i)) == top);
+    }
+    // Over the leading axis, the last kept: columns split ([700, 301] -> [301], a bias gradient).
+    tensor<double, dyn, 301> g(700);
+    fill(g, 52);
+    const auto [c1, cn] = with_1_and(2, [&] { return tensor<double, 301>(sum<0>(g * 2.0)); });
+    CHECK(same_bits(c1, cn));
+    for (std::size_t j : {std::size_t(0), std::size_t(150), std::size_t(300)}) {
+        double want = 0;
+        for (std::size_t i = 0; i < 700; ++i) want += 2 * g(i, j);
+        CHECK(cn(j) == Approx(want).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("the workers flush denormals when the caller does", "[parallel][numerics]") {
     threads_guard guard;
     if (!tfx::flush_denormals::supported) return;
