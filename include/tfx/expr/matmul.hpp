@@ -252,10 +252,26 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                     const bool use_simd = ev.simd_valid();
                     const std::size_t N = d[1];
                     mm.eval_fused(out, d, ctx, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
-                        for (std::size_t i = i0; i < i0 + rows; ++i) {
-                            ev.seek(dims_t<2>{i, 0});
-                            kernels::row(out + i * N, j0 + cols, ev, use_simd, j0);
+                        auto walk = [&](auto& e, std::size_t from, std::size_t to) {
+                            for (std::size_t i = from; i < to; ++i) {
+                                e.seek(dims_t<2>{i, 0});
+                                kernels::row(out + i * N, j0 + cols, e, use_simd, j0);
+                            }
+                        };
+                        // After a GEMM split over threads the epilogue gets the whole of C at once:
+                        // its rows are split too, each range walked by a copy of the evaluator.
+                        using Ev = evaluator<X, 2>;
+                        if constexpr (std::is_copy_constructible_v<Ev> && sizeof(Ev) <= kernels::detail::parallel_evaluator_bytes) {
+                            const std::size_t tasks = std::min(rows, kernels::detail::elementwise_tasks(rows * cols));
+                            if (tasks > 1) {
+                                tfx::detail::parallel_for(tasks, [&](std::size_t t) {
+                                    Ev local = ev;
+                                    walk(local, i0 + rows * t / tasks, i0 + rows * (t + 1) / tasks);
+                                });
+                                return;
+                            }
                         }
+                        walk(ev, i0, i0 + rows);
                     });
                     done = true;
                 }

@@ -539,7 +539,8 @@ inline gemm_split choose_gemm_split(std::size_t m, std::size_t n, std::size_t mr
 // together cover C exactly once: on one thread, once per block right after the micro-kernel stored
 // it (in the last k pass, while it is in L1), so bias and activation are fused into the store; when
 // the product is split over threads (core/parallel.hpp), once for the whole of C after the split,
-// on the calling thread, so an epilogue need not be thread-safe. The epilogue must not itself call
+// on the calling thread, so an epilogue need not be thread-safe (matmul's fused epilogue then splits
+// its rows over the pool itself). The epilogue must not itself call
 // gemm (the packing buffers of this thread are in use).
 // Large products are split into blocks of C over the thread pool; each value of C is computed by the
 // same operations in the same order whatever the split, so results do not depend on the thread
