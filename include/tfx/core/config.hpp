@@ -4,6 +4,14 @@
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
+// An out-of-line function: a kernel's loop that is called from a serial and a parallel path is
+// compiled once, not inlined into both (compile time and code size).
+#if defined(__GNUC__) || defined(__clang__)
+#define TFX_NOINLINE __attribute__((noinline))
+#else
+#define TFX_NOINLINE
+#endif
+
 namespace tfx {
 
 // Static extents are signed so that a dynamic one prints as -1 in compiler diagnostics

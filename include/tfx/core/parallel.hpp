@@ -101,6 +101,10 @@ class thread_pool {
     // here, after every task has finished or been skipped.
     template <class F>
     void run(std::size_t tasks, F& f) {
+        run_erased(tasks, [](void* ctx, std::size_t t) { (*static_cast<F*>(ctx))(t); }, &f);
+    }
+    // The same with the task type erased: compiled once, whatever the kernel.
+    void run_erased(std::size_t tasks, void (*fn)(void*, std::size_t), void* ctx) {
         std::size_t p = std::min(tasks, available());
         std::unique_lock lk(region_, std::defer_lock);
         if (p > 1 && !lk.try_lock()) p = 1;  // another thread's region has the pool
@@ -109,7 +113,7 @@ class thread_pool {
             const bool was = serial_thread();
             serial_thread() = true;
             try {
-                for (std::size_t t = 0; t < tasks; ++t) f(t);
+                for (std::size_t t = 0; t < tasks; ++t) fn(ctx, t);
             } catch (...) {
                 serial_thread() = was;
                 throw;
@@ -118,8 +122,8 @@ class thread_pool {
             return;
         }
         regions_.fetch_add(1, std::memory_order_relaxed);
-        job_.fn = [](void* ctx, std::size_t t) { (*static_cast<F*>(ctx))(t); };
-        job_.ctx = &f;
+        job_.fn = fn;
+        job_.ctx = ctx;
         job_.tasks = tasks;
         job_.participants = p;
         job_.fp = get_fp_control() & flush_bits;

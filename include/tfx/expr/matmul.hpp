@@ -252,7 +252,7 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                     const bool use_simd = ev.simd_valid();
                     const std::size_t N = d[1];
                     mm.eval_fused(out, d, ctx, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
-                        auto walk = [&](auto& e, std::size_t from, std::size_t to) {
+                        auto walk = [&](auto& e, std::size_t from, std::size_t to) TFX_NOINLINE {
                             for (std::size_t i = from; i < to; ++i) {
                                 e.seek(dims_t<2>{i, 0});
                                 kernels::row(out + i * N, j0 + cols, e, use_simd, j0);

@@ -4,6 +4,7 @@
 // Each row runs a SIMD body of full batches (two per iteration, for instruction-level parallelism)
 // and a scalar tail.
 #include <type_traits>
+#include <utility>
 
 #include "../core/config.hpp"
 #include "../core/parallel.hpp"
@@ -102,40 +103,40 @@ void run_elementwise(T* out, const dims_t<R>& d, Ev& ev) {
     } else {
         const bool use_simd = ev.simd_valid();
         const std::size_t tasks = detail::elementwise_tasks(n);
+        // The walk of a range is one out-of-line function, called once on one thread or once per
+        // range on several: the SIMD loop of each expression is compiled once.
         if (ev.flat_ok(d)) {
             ev.seek(dims_t<R>{});
-            if (tasks <= 1) {
-                row(out, n, ev, use_simd);
-                return;
-            }
-            // The walk of a flat block has no state after seek: the threads share ev (const).
+            // A flat block's walk has no state after seek: the threads share ev (const).
+            auto range = [&](std::size_t from, std::size_t to) TFX_NOINLINE { row(out, to, std::as_const(ev), use_simd, from); };
+            if (tasks <= 1) return range(0, n);
             constexpr std::size_t W = 2 * simd_width<T>;
             const std::size_t chunk = (n / tasks + W - 1) / W * W;
             tfx::detail::parallel_for(tasks, [&](std::size_t t) {
                 const std::size_t from = t * chunk;
-                if (from < n) row(out, std::min(n, from + chunk), ev, use_simd, from);
+                if (from < n) range(from, std::min(n, from + chunk));
             });
             return;
         }
         const std::size_t inner = d[R - 1];
         const std::size_t rows = n / inner;
+        auto rows_range = [&](Ev& e, std::size_t r0, std::size_t r1) TFX_NOINLINE {
+            for_rows(d, r0, r1, [&](std::size_t r, const dims_t<R>& idx) {
+                e.seek(idx);
+                row(out + r * inner, inner, e, use_simd);
+            });
+        };
         if constexpr (R > 1 && std::is_copy_constructible_v<Ev> && sizeof(Ev) <= detail::parallel_evaluator_bytes) {
             const std::size_t split = std::min(tasks, rows);
             if (split > 1) {
                 tfx::detail::parallel_for(split, [&](std::size_t t) {
                     Ev local = ev;
-                    for_rows(d, rows * t / split, rows * (t + 1) / split, [&](std::size_t r, const dims_t<R>& idx) {
-                        local.seek(idx);
-                        row(out + r * inner, inner, local, use_simd);
-                    });
+                    rows_range(local, rows * t / split, rows * (t + 1) / split);
                 });
                 return;
             }
         }
-        for_each_row(d, [&](std::size_t r, const dims_t<R>& idx) {
-            ev.seek(idx);
-            row(out + r * inner, inner, ev, use_simd);
-        });
+        rows_range(ev, 0, rows);
     }
 }
 

@@ -121,71 +121,17 @@ inline void combine_row(T* out, std::size_t n, const Ev& ev, bool use_simd, std:
     for (; i < n; ++i) out[i] = K::combine(out[i], ev.get(i));
 }
 
-// A large reduction split over the thread pool (core/parallel.hpp) by its outputs, so that every
-// output value is combined from the same values in the same order as on one thread:
+// out (the input's shape with the masked axes removed, contiguous) = reduction K of the values of
+// ev over the axes where mask is true. ev is an unbound evaluator of the input (shape xd).
+//
+// A large reduction that keeps many outputs is split over the thread pool (core/parallel.hpp) by
+// its outputs, so that every output value is combined from the same values in the same order as on
+// one thread:
 //  - only the last axis reduced ([N, C] -> [N], softmax's sums): ranges of rows, one output each;
 //  - the last axis kept ([N, F] -> [F], a bias gradient): ranges of the last axis, whose bounds are
 //    multiples of the SIMD width, each thread walking every row over its columns.
 // Each thread walks its own copy of the (bound) evaluator. Other reductions, and a reduction of
-// everything to one value, stay on one thread (splitting a sum would change its rounding). Returns
-// whether it ran.
-template <class K, class T, std::size_t RX, class Ev>
-bool reduce_parallel(T* out, const dims_t<RX>& xd, const std::array<bool, RX>& mask, const Ev& ev, bool use_simd) {
-    if constexpr (!std::is_copy_constructible_v<Ev> || sizeof(Ev) > detail::parallel_evaluator_bytes) {
-        return false;
-    } else {
-        const std::size_t n = dims_size(xd);
-        if (n < detail::parallel_elementwise_min) return false;
-        const std::size_t width = tfx::detail::parallel_width();
-        if (width < 2) return false;
-        const std::size_t inner = xd[RX - 1], rows = n / inner;
-        bool leading_kept = true;
-        for (std::size_t k = 0; k + 1 < RX; ++k) leading_kept = leading_kept && !mask[k];
-        if (mask[RX - 1] && leading_kept) {
-            const std::size_t tasks = std::min({width, rows, n / detail::parallel_elementwise_chunk});
-            if (tasks < 2) return false;
-            tfx::detail::parallel_for(tasks, [&](std::size_t t) {
-                Ev local = ev;
-                for_rows(xd, rows * t / tasks, rows * (t + 1) / tasks, [&](std::size_t r, const dims_t<RX>& idx) {
-                    local.seek(idx);
-                    out[r] = K::combine(out[r], reduce_row<K, T>(inner, local, use_simd));
-                });
-            });
-            return true;
-        }
-        if (!mask[RX - 1]) {
-            // Columns per task: whole SIMD batches, and enough of them to be worth a thread.
-            constexpr std::size_t W = simd_width<T>;
-            const std::size_t min_cols = std::max<std::size_t>(4 * W, 64);
-            const std::size_t tasks = std::min({width, inner / min_cols, n / detail::parallel_elementwise_chunk});
-            if (tasks < 2) return false;
-            const std::size_t cols = (inner / tasks + W - 1) / W * W;
-            std::array<std::size_t, RX> ostride{};
-            std::size_t s = 1;
-            for (std::size_t k = RX; k-- > 0;)
-                if (!mask[k]) {
-                    ostride[k] = s;
-                    s *= xd[k];
-                }
-            tfx::detail::parallel_for(tasks, [&](std::size_t t) {
-                const std::size_t c0 = t * cols, c1 = std::min(inner, c0 + cols);
-                if (c0 >= c1) return;
-                Ev local = ev;
-                for_each_row(xd, [&](std::size_t, const dims_t<RX>& idx) {
-                    local.seek(idx);
-                    std::size_t off = 0;
-                    for (std::size_t k = 0; k + 1 < RX; ++k) off += idx[k] * ostride[k];
-                    combine_row<K, T>(out + off, c1, local, use_simd, c0);
-                });
-            });
-            return true;
-        }
-        return false;
-    }
-}
-
-// out (the input's shape with the masked axes removed, contiguous) = reduction K of the values of
-// ev over the axes where mask is true. ev is an unbound evaluator of the input (shape xd).
+// everything to one value, stay on one thread (splitting a sum would change its rounding).
 template <class K, class T, std::size_t RX, class Ev>
 void reduce(T* out, const dims_t<RX>& xd, const std::array<bool, RX>& mask, Ev& ev) {
     ev.bind(xd);
@@ -206,9 +152,6 @@ void reduce(T* out, const dims_t<RX>& xd, const std::array<bool, RX>& mask, Ev& 
             out[0] = reduce_row<K, T>(n, ev, use_simd);
             return;
         }
-        const std::size_t inner = xd[RX - 1];
-        const bool last_reduced = mask[RX - 1];
-        if (reduce_parallel<K, T>(out, xd, mask, ev, use_simd)) return;
         // Output stride of each input axis: 0 for the reduced ones.
         std::array<std::size_t, RX> ostride{};
         std::size_t s = 1;
@@ -217,15 +160,53 @@ void reduce(T* out, const dims_t<RX>& xd, const std::array<bool, RX>& mask, Ev& 
                 ostride[k] = s;
                 s *= xd[k];
             }
-        for_each_row(xd, [&](std::size_t, const dims_t<RX>& idx) {
-            ev.seek(idx);
-            std::size_t off = 0;
-            for (std::size_t k = 0; k + 1 < RX; ++k) off += idx[k] * ostride[k];
-            if (last_reduced)
-                out[off] = K::combine(out[off], reduce_row<K, T>(inner, ev, use_simd));
-            else
-                combine_row<K, T>(out + off, inner, ev, use_simd);
-        });
+        const std::size_t inner = xd[RX - 1], rows = n / inner;
+        const bool last_reduced = mask[RX - 1];
+        // Rows [r0, r1), columns [c0, c1) of the last axis (all of it when it is reduced): one
+        // out-of-line function for the serial walk and for each thread's part.
+        auto walk = [&](Ev& e, std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1) TFX_NOINLINE {
+            for_rows(xd, r0, r1, [&](std::size_t, const dims_t<RX>& idx) {
+                e.seek(idx);
+                std::size_t off = 0;
+                for (std::size_t k = 0; k + 1 < RX; ++k) off += idx[k] * ostride[k];
+                if (last_reduced)
+                    out[off] = K::combine(out[off], reduce_row<K, T>(inner, e, use_simd));
+                else
+                    combine_row<K, T>(out + off, c1, e, use_simd, c0);
+            });
+        };
+        if constexpr (std::is_copy_constructible_v<Ev> && sizeof(Ev) <= detail::parallel_evaluator_bytes) {
+            const std::size_t width = n >= detail::parallel_elementwise_min ? tfx::detail::parallel_width() : 1;
+            bool leading_kept = true;
+            for (std::size_t k = 0; k + 1 < RX; ++k) leading_kept = leading_kept && !mask[k];
+            if (width > 1 && last_reduced && leading_kept) {
+                const std::size_t tasks = std::min({width, rows, n / detail::parallel_elementwise_chunk});
+                if (tasks > 1) {
+                    tfx::detail::parallel_for(tasks, [&](std::size_t t) {
+                        Ev local = ev;
+                        walk(local, rows * t / tasks, rows * (t + 1) / tasks, 0, inner);
+                    });
+                    return;
+                }
+            }
+            if (width > 1 && !last_reduced) {
+                // Columns per task: whole SIMD batches, and enough of them to be worth a thread.
+                constexpr std::size_t W = simd_width<T>;
+                const std::size_t min_cols = std::max<std::size_t>(4 * W, 64);
+                const std::size_t tasks = std::min({width, inner / min_cols, n / detail::parallel_elementwise_chunk});
+                if (tasks > 1) {
+                    const std::size_t cols = (inner / tasks + W - 1) / W * W;
+                    tfx::detail::parallel_for(tasks, [&](std::size_t t) {
+                        const std::size_t c0 = t * cols, c1 = std::min(inner, c0 + cols);
+                        if (c0 >= c1) return;
+                        Ev local = ev;
+                        walk(local, 0, rows, c0, c1);
+                    });
+                    return;
+                }
+            }
+        }
+        walk(ev, 0, rows, 0, inner);
     }
 }
 
