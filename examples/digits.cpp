@@ -4,7 +4,6 @@
 //
 //   digits [digits.csv.gz] [out]
 #include <cstdio>
-#include <numeric>
 
 #include <tfx/nn.hpp>
 
@@ -18,14 +17,8 @@ int main(int argc, char** argv) {
     digits::dataset all = digits::load(path);
 
     // A fixed shuffle, then 80% for training and 20% held out for the test.
-    const std::size_t n = all.y.size(), n_train = n * 4 / 5, n_test = n - n_train;
-    random::generator split{42};
-    tensor<std::int64_t, dyn> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(split.below(i))));
-    tensor<std::int64_t, dyn> train_idx = slice<0>(order, 0, n_train), test_idx = slice<0>(order, n_train, n_test);
-    tensor<float, dyn, 64> x_train = gather<0>(all.x, train_idx), x_test = gather<0>(all.x, test_idx);
-    tensor<std::int64_t, dyn> y_train = gather<0>(all.y, train_idx), y_test = gather<0>(all.y, test_idx);
+    auto [x_train, x_test, y_train, y_test] = digits::split(all, 42);
+    const std::size_t n_train = y_train.size(), n_test = y_test.size();
     std::printf("digits: %zu training and %zu test images\n\n", n_train, n_test);
 
     // ---- an MLP, trained from a tf.data-style pipeline

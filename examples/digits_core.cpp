@@ -12,19 +12,11 @@ using namespace tfx;
 int main(int argc, char** argv) {
     const std::string path = argc > 1 ? argv[1] : TFX_DIGITS_CSV;
     digits::dataset all = digits::load(path);
-    const std::size_t n = all.y.size();
 
-    // A fixed shuffle, then 80% for training and 20% held out.
+    // The demos' fixed 80/20 split; the same generator then draws the initial weights.
     random::generator gen{42};
-    std::vector<std::int64_t> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
-    const std::size_t n_train = n * 4 / 5, n_test = n - n_train;
-    tensor<std::int64_t, dyn> train_idx(n_train), test_idx(n_test);
-    std::copy(order.begin(), order.begin() + long(n_train), train_idx.begin());
-    std::copy(order.begin() + long(n_train), order.end(), test_idx.begin());
-    tensor<float, dyn, 64> x_train = gather<0>(all.x, train_idx), x_test = gather<0>(all.x, test_idx);
-    tensor<std::int64_t, dyn> y_train = gather<0>(all.y, train_idx), y_test = gather<0>(all.y, test_idx);
+    auto [x_train, x_test, y_train, y_test] = digits::split(all, gen);
+    const std::size_t n_train = y_train.size(), n_test = y_test.size();
 
     // Glorot-uniform weights, zero biases.
     auto W1 = random::uniform<float, 64, 128>(gen, -std::sqrt(6.0 / 192), std::sqrt(6.0 / 192));

@@ -3,6 +3,7 @@
 // label) into tensors, with errors that name the file and line.
 #include <zlib.h>
 
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,30 @@ inline dataset load(const std::string& path) {
     std::copy(xs.begin(), xs.end(), d.x.begin());
     std::copy(ys.begin(), ys.end(), d.y.begin());
     return d;
+}
+
+// The examples' fixed held-out split: a shuffle of the images drawn from `gen`, then the first 80%
+// for training and the other 20% for the test. Every example (and every MPI rank) that starts from
+// the same seed gets the same split; `gen` can go on to initialize weights.
+struct split_data {
+    tfx::tensor<float, tfx::dyn, 64> x_train, x_test;
+    tfx::tensor<std::int64_t, tfx::dyn> y_train, y_test;
+};
+
+inline split_data split(const dataset& all, tfx::random::generator& gen) {
+    const std::size_t n = all.y.size(), n_train = n * 4 / 5, n_test = n - n_train;
+    tfx::tensor<std::int64_t, tfx::dyn> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(gen.below(i))));
+    const tfx::tensor<std::int64_t, tfx::dyn> train_idx = tfx::slice<0>(order, 0, n_train);
+    const tfx::tensor<std::int64_t, tfx::dyn> test_idx = tfx::slice<0>(order, n_train, n_test);
+    return {tfx::gather<0>(all.x, train_idx), tfx::gather<0>(all.x, test_idx),
+            tfx::gather<0>(all.y, train_idx), tfx::gather<0>(all.y, test_idx)};
+}
+
+inline split_data split(const dataset& all, std::uint64_t seed) {
+    tfx::random::generator gen{seed};
+    return split(all, gen);
 }
 
 }  // namespace digits

@@ -3,7 +3,6 @@
 //
 //   digits_lstm [digits.csv.gz]
 #include <cstdio>
-#include <numeric>
 
 #include <tfx/nn.hpp>
 
@@ -15,16 +14,12 @@ int main(int argc, char** argv) {
     const std::string path = argc > 1 ? argv[1] : TFX_DIGITS_CSV;
     digits::dataset all = digits::load(path);
 
-    const std::size_t n = all.y.size(), n_train = n * 4 / 5, n_test = n - n_train;
-    random::generator split{42};
-    tensor<std::int64_t, dyn> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(split.below(i))));
-    tensor<std::int64_t, dyn> train_idx = slice<0>(order, 0, n_train), test_idx = slice<0>(order, n_train, n_test);
-    // [images, 64] -> [images, 8 rows (time), 8 pixels (features)]
-    tensor<float, dyn, 8, 8> x_train = reshape<dyn, 8, 8>(gather<0>(all.x, train_idx));
-    tensor<float, dyn, 8, 8> x_test = reshape<dyn, 8, 8>(gather<0>(all.x, test_idx));
-    tensor<std::int64_t, dyn> y_train = gather<0>(all.y, train_idx), y_test = gather<0>(all.y, test_idx);
+    // The main demo's split; each image [64] read as 8 rows (time) of 8 pixels (features).
+    digits::split_data split = digits::split(all, 42);
+    const std::size_t n_train = split.y_train.size(), n_test = split.y_test.size();
+    tensor<float, dyn, 8, 8> x_train = reshape<dyn, 8, 8>(split.x_train);
+    tensor<float, dyn, 8, 8> x_test = reshape<dyn, 8, 8>(split.x_test);
+    tensor<std::int64_t, dyn>&y_train = split.y_train, &y_test = split.y_test;
     std::printf("digits: %zu training and %zu test images, read as 8 steps of 8 pixels\n\n", n_train, n_test);
 
     auto model = models::sequential(layers::input<8, 8>,

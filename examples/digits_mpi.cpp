@@ -6,7 +6,6 @@
 //   mpirun -np 2 ./digits_mpi [digits.csv.gz] [out]        (as root: add --allow-run-as-root)
 #include <algorithm>
 #include <cstdio>
-#include <numeric>
 #include <vector>
 
 #include <tfx/distribute/mpi.hpp>
@@ -24,14 +23,8 @@ int main(int argc, char** argv) {
     digits::dataset all = digits::load(path);
 
     // Every rank makes the same fixed 80/20 split.
-    const std::size_t n = all.y.size(), n_train = n * 4 / 5, n_test = n - n_train;
-    random::generator split{42};
-    tensor<std::int64_t, dyn> order(n);
-    std::iota(order.begin(), order.end(), 0);
-    for (std::size_t i = n; i > 1; --i) std::swap(order(i - 1), order(std::size_t(split.below(i))));
-    tensor<std::int64_t, dyn> train_idx = slice<0>(order, 0, n_train), test_idx = slice<0>(order, n_train, n_test);
-    tensor<float, dyn, 64> x_train = gather<0>(all.x, train_idx), x_test = gather<0>(all.x, test_idx);
-    tensor<std::int64_t, dyn> y_train = gather<0>(all.y, train_idx), y_test = gather<0>(all.y, test_idx);
+    auto [x_train, x_test, y_train, y_test] = digits::split(all, 42);
+    const std::size_t n_train = y_train.size(), n_test = y_test.size();
     if (rank == 0) std::printf("digits over MPI: %d ranks, %zu training images (one shard each), %zu test\n\n", ranks, n_train, n_test);
 
     auto mlp = models::sequential(layers::input<64>, layers::dense<128>(activations::relu), layers::dense<10>());
