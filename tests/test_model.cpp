@@ -6,25 +6,11 @@
 #include <filesystem>
 #include <tfx/nn.hpp>
 
+#include "blobs.hpp"
+
 using namespace tfx;
 
 namespace {
-
-// Two Gaussian blobs per class in 4-D, three classes: a problem an MLP learns in a few epochs.
-struct blobs {
-    tensor<float, dyn, 4> x;
-    tensor<std::int64_t, dyn> y;
-};
-blobs make_blobs(std::size_t n, std::uint64_t seed) {
-    random::generator g{seed};
-    blobs b{tensor<float, dyn, 4>(n), tensor<std::int64_t, dyn>(n)};
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = std::int64_t(g.below(3));
-        b.y(i) = c;
-        for (std::size_t j = 0; j < 4; ++j) b.x(i, j) = float((j == std::size_t(c) ? 2.0 : 0.0) + 0.5 * g.standard_normal());
-    }
-    return b;
-}
 
 std::filesystem::path temp_path(const std::string& name) {
     auto dir = std::filesystem::temp_directory_path() / "tfx_test_model";
