@@ -4,36 +4,63 @@
 // identical variables equal (within float tolerance) to one process training on the global batch,
 // with the same logs; a rank whose shard ends early takes part until every rank is done; a model
 // that differs between ranks and a rank that fails in a step end fit on every rank with an error,
-// nothing changed, nobody waiting; a custom loop's gradient averaging.
+// nothing changed, nobody waiting; a data-parallel step allocates nothing in steady state; a custom
+// loop's gradient averaging.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <tfx/distribute/mpi.hpp>
 #include <tfx/nn.hpp>
 #include <vector>
+
+#include "../blobs.hpp"
+
+// ---- counting operator new (this executable only: it counts, atomically, and allocates as the
+// default one does). Open MPI allocates with malloc, so the count is tfx's and the test's.
+namespace {
+std::atomic<std::size_t> news{0};
+void* counted_alloc(std::size_t n, std::size_t align) noexcept {
+    news.fetch_add(1, std::memory_order_relaxed);
+    n = std::max<std::size_t>(n, 1);
+    if (align <= alignof(std::max_align_t)) return std::malloc(n);
+    return std::aligned_alloc(align, (n + align - 1) / align * align);
+}
+void* counted_or_throw(std::size_t n, std::size_t align) {
+    if (void* p = counted_alloc(n, align)) return p;
+    throw std::bad_alloc();
+}
+}  // namespace
+void* operator new(std::size_t n) { return counted_or_throw(n, 0); }
+void* operator new[](std::size_t n) { return counted_or_throw(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 using namespace tfx;
 
 namespace {
 
 distribute::mpi_strategy* world = nullptr;
-
-struct blobs {
-    tensor<float, dyn, 4> x;
-    tensor<std::int64_t, dyn> y;
-};
-blobs make_blobs(std::size_t n, std::uint64_t seed) {
-    random::generator g{seed};
-    blobs b{tensor<float, dyn, 4>(n), tensor<std::int64_t, dyn>(n)};
-    for (std::size_t i = 0; i < n; ++i) {
-        const auto c = std::int64_t(g.below(3));
-        b.y(i) = c;
-        for (std::size_t j = 0; j < 4; ++j) b.x(i, j) = float((j == std::size_t(c) ? 2.0 : 0.0) + 0.5 * g.standard_normal());
-    }
-    return b;
-}
 
 auto make_model() {
     auto m = models::sequential(layers::input<4>, layers::dense<16>(activations::relu), layers::dense<3>());
@@ -170,6 +197,35 @@ TEST_CASE("a rank that fails in a step: its error there, a clear one on the othe
     CHECK(same_on_all_ranks(flat(m)));
     CHECK(flat(m) != before);
     CHECK(m.optimizer_iterations() == 2);
+}
+
+TEST_CASE("a data-parallel fit step allocates nothing in steady state (metrics' states included)", "[mpi][model][alloc]") {
+    // A binary problem, so that auc (a vector of buckets per threshold) is among the metrics whose
+    // states are summed across the ranks for every step's logs.
+    const blobs b = make_blobs(256, 21);
+    tensor<float, dyn, 1> y(b.y.size());
+    for (std::size_t i = 0; i < b.y.size(); ++i) y(i, 0) = b.y(i) == 0 ? 1.0f : 0.0f;
+    auto m = models::sequential(layers::input<4>, layers::dense<8>(activations::relu), layers::dense<1>(activations::sigmoid));
+    m.compile(optimizers::adam{.learning_rate = 1e-2}, losses::binary_crossentropy{}, metrics::auc{},
+              metrics::binary_accuracy{}, metrics::precision{});
+    // operator new calls between consecutive batch ends, after the first epoch.
+    std::vector<std::size_t> per_step;
+    per_step.reserve(64);
+    std::size_t last = 0;
+    int epoch = 0;
+    callbacks::lambda_callback count{
+        .on_epoch_begin = [&](callbacks::training_context&, int e) { epoch = e; },
+        .on_train_batch_end =
+            [&](callbacks::training_context&, std::int64_t batch, const logs&) {
+                const std::size_t now = news.load();
+                if (epoch > 0 && batch > 0) per_step.push_back(now - last);
+                last = news.load();
+            }};
+    const auto h = m.fit(b.x, y, {.epochs = 3, .verbose = 0, .batch_size = 64, .seed = 3, .callbacks = {count}, .strategy = world});
+    REQUIRE(per_step.size() == 2 * 3);  // 256 / 64 = 4 steps per epoch; steps 1..3 of epochs 1 and 2
+    for (std::size_t n : per_step) CHECK(n == 0);
+    CHECK(h.epochs.back().at("auc") > 0.5);
+    CHECK(same_on_all_ranks({h.epochs.back().at("auc"), h.epochs.back().at("loss")}));
 }
 
 TEST_CASE("a custom loop averages its gradients with one call", "[mpi][autodiff]") {

@@ -60,20 +60,13 @@ class mpi_strategy final : public strategy {
     MPI_Comm communicator() const noexcept { return comm_; }
 
     void all_reduce_sum(double* data, std::size_t n) override {
-        // In chunks that fit MPI's int counts.
-        for (std::size_t done = 0; done < n;) {
-            const int count = int(std::min<std::size_t>(n - done, std::size_t(1) << 30));
+        in_chunks(n, [&](std::size_t done, int count) {
             check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, MPI_DOUBLE, MPI_SUM, comm_), "MPI_Allreduce");
-            done += std::size_t(count);
-        }
+        });
     }
     void broadcast(void* data, std::size_t bytes, int root) override {
         auto* p = static_cast<char*>(data);
-        for (std::size_t done = 0; done < bytes;) {
-            const int count = int(std::min<std::size_t>(bytes - done, std::size_t(1) << 30));
-            check(MPI_Bcast(p + done, count, MPI_BYTE, root, comm_), "MPI_Bcast");
-            done += std::size_t(count);
-        }
+        in_chunks(bytes, [&](std::size_t done, int count) { check(MPI_Bcast(p + done, count, MPI_BYTE, root, comm_), "MPI_Bcast"); });
     }
     void all_gather(const void* mine, void* all, std::size_t bytes) override {
         if (bytes > std::size_t(1) << 30) throw distribute_error("tfx: mpi_strategy: all_gather of more than 1 GiB per rank");
@@ -88,6 +81,12 @@ class mpi_strategy final : public strategy {
     }
 
    private:
+    // call(offset, count) over [0, n) in pieces that fit MPI's int counts.
+    template <class F>
+    static void in_chunks(std::size_t n, F&& call) {
+        constexpr std::size_t most = std::size_t(1) << 30;
+        for (std::size_t done = 0; done < n; done += most) call(done, int(std::min(n - done, most)));
+    }
     void check(int rc, const char* call) const {
         if (rc == MPI_SUCCESS) return;
         char text[MPI_MAX_ERROR_STRING];

@@ -36,6 +36,34 @@ class distribute_error : public error {
 
 namespace distribute {
 
+namespace detail {
+// A tuple of tensors (or of references to tensors) as one flat buffer of doubles, for the fused
+// allreduce of strategy::all_reduce_mean and of fit's data-parallel step.
+template <class Tuple>
+std::size_t total_size(const Tuple& tensors) {
+    return std::apply([](const auto&... t) { return (std::size_t(0) + ... + std::size_t(t.size())); }, tensors);
+}
+// Writes every element times scale, tensor after tensor, from out on; returns the end.
+template <class Tuple>
+double* pack(const Tuple& tensors, double* out, double scale) {
+    std::apply([&](const auto&... t) {
+        ((out = std::transform(t.begin(), t.end(), out, [scale](auto v) { return double(v) * scale; })), ...);
+    }, tensors);
+    return out;
+}
+// The reverse: every element of every tensor = in[...] * scale, in the tensor's element type.
+template <class Tuple>
+const double* unpack(const double* in, Tuple&& tensors, double scale) {
+    std::apply([&](auto&... t) {
+        ((std::transform(in, in + t.size(), t.begin(),
+                         [scale](double v) { return typename std::remove_cvref_t<decltype(t)>::value_type(v * scale); }),
+          in += t.size()),
+         ...);
+    }, tensors);
+    return in;
+}
+}  // namespace detail
+
 class strategy {
    public:
     virtual ~strategy() = default;
@@ -64,22 +92,11 @@ class strategy {
     // they are overwritten too (they are that step's results, not the model's state).
     template <class Tuple>
     void all_reduce_mean(Tuple&& tensors) {
-        std::size_t n = 0;
-        std::apply([&](const auto&... t) { ((n += t.size()), ...); }, tensors);
-        fused_.resize(n);
-        double* p = fused_.data();
-        std::apply([&](const auto&... t) { ((p = std::copy(t.begin(), t.end(), p)), ...); }, tensors);
-        all_reduce_sum(fused_.data(), n);
-        const double inv = 1.0 / double(num_replicas());
-        const double* q = fused_.data();
-        std::apply(
-            [&](auto&... t) {
-                ((std::transform(q, q + t.size(), writable(t).begin(),
-                                 [inv](double v) { return typename std::remove_cvref_t<decltype(t)>::value_type(v * inv); }),
-                  q += t.size()),
-                 ...);
-            },
-            tensors);
+        fused_.resize(detail::total_size(tensors));
+        detail::pack(tensors, fused_.data(), 1.0);
+        all_reduce_sum(fused_.data(), fused_.size());
+        detail::unpack(fused_.data(), std::apply([](const auto&... t) { return std::tie(writable(t)...); }, tensors),
+                       1.0 / double(num_replicas()));
     }
     double all_reduce_mean(double v) {
         all_reduce_sum(&v, 1);

@@ -192,22 +192,34 @@ class compiled final : public compiled_base<M> {
     // Into existing keys this allocates nothing (fit refills the same batch logs every step).
     void results(tfx::logs& out, std::string_view prefix) const override {
         if (strategy_) return reduced_results(out, prefix);
-        const double loss = loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0;
+        write_results(out, prefix, loss_sum_weight_ > 0 ? loss_sum_ / loss_sum_weight_ : 0.0, metrics_);
+    }
+    template <class Tuple>
+    void write_results(tfx::logs& out, std::string_view prefix, double loss, const Tuple& metrics) const {
         if (prefix.empty()) {
             out["loss"] = loss;
             std::size_t i = 0;
-            std::apply([&](const auto&... m) { ((out[names_[i++]] = m.result()), ...); }, metrics_);
+            std::apply([&](const auto&... m) { ((out[names_[i++]] = m.result()), ...); }, metrics);
         } else {
             std::string key(prefix);
             out[key + "loss"] = loss;
             std::size_t i = 0;
-            std::apply([&](const auto&... m) { ((out[key + names_[i++]] = m.result()), ...); }, metrics_);
+            std::apply([&](const auto&... m) { ((out[key + names_[i++]] = m.result()), ...); }, metrics);
         }
     }
-    // The results over every rank's data: a copy of the loss and metric states, summed across ranks
-    // in one allreduce (metrics without visit_state cannot be: an error on every rank).
+    // The results over every rank's data: the loss and metric states, summed across ranks in one
+    // allreduce into a kept copy of the metrics (metrics without visit_state cannot be: an error on
+    // every rank). After the first step this allocates nothing.
     void reduced_results(tfx::logs& out, std::string_view prefix) const {
-        auto copy = metrics_;
+        if constexpr (std::is_copy_assignable_v<std::tuple<Ms...>>) {
+            if (metric_copy_)
+                *metric_copy_ = metrics_;
+            else
+                metric_copy_.emplace(metrics_);
+        } else {
+            metric_copy_.emplace(metrics_);
+        }
+        auto& copy = *metric_copy_;
         metric_sync_.clear();
         metric_sync_.push_back(loss_sum_);
         metric_sync_.push_back(loss_sum_weight_);
@@ -215,11 +227,7 @@ class compiled final : public compiled_base<M> {
         strategy_->all_reduce_sum(metric_sync_.data(), metric_sync_.size());
         std::size_t i = 2;
         std::apply([&](auto&... m) { (visit_metric_state(m, [&](auto& v) { read_state(v, i); }), ...); }, copy);
-        const double loss = metric_sync_[1] > 0 ? metric_sync_[0] / metric_sync_[1] : 0.0;
-        std::string key(prefix);
-        out[key + "loss"] = loss;
-        std::size_t k = 0;
-        std::apply([&](const auto&... m) { ((out[key + names_[k++]] = m.result()), ...); }, copy);
+        write_results(out, prefix, metric_sync_[1] > 0 ? metric_sync_[0] / metric_sync_[1] : 0.0, copy);
     }
     template <class Mt, class F>
     static void visit_metric_state(Mt& m, F&& f) {
@@ -318,7 +326,7 @@ class compiled final : public compiled_base<M> {
             m.backward(dpred);
             m.commit();
             track(lv, y, pred);
-            pack(m.gradients(), rows);
+            pack(m, m.gradients(), rows);
         } catch (...) {
             failure = std::current_exception();
         }
@@ -332,28 +340,28 @@ class compiled final : public compiled_base<M> {
         }
         return sync_and_apply(m, 0.0, 0.0, false, nan_guard, false);
     }
-    // sync_ = [gradients * rows..., loss * rows, rows, failed on rank 0, ..., failed on rank R-1].
+    // sync_ = [gradients * rows..., loss * rows, rows, failed on rank 0, ..., failed on rank R-1]:
+    // laid out once, with the averaged gradients (the gradients have the variables' shapes), and
+    // again only if a later fit runs on a different number of ranks.
+    std::size_t sync_layout(M& m) {
+        if (!averaged_) {
+            averaged_.emplace(std::apply([](const auto&... v) { return averaged_t(v...); }, m.trainable_variables()));
+            grad_values_ = distribute::detail::total_size(*averaged_);
+        }
+        sync_.resize(grad_values_ + 2 + std::size_t(strategy_->num_replicas()));
+        return grad_values_;
+    }
     template <class G>
-    void pack(const G& grads, double rows) {
-        std::size_t n = 0;
-        std::apply([&](const auto&... g) { ((n += g.size()), ...); }, grads);
-        sync_.resize(n + 2 + std::size_t(strategy_->num_replicas()));
-        grad_values_ = n;
-        double* p = sync_.data();
-        std::apply([&](const auto&... g) { ((p = std::transform(g.begin(), g.end(), p, [rows](auto v) { return double(v) * rows; })), ...); },
-                   grads);
+    void pack(M& m, const G& grads, double rows) {
+        sync_layout(m);
+        distribute::detail::pack(grads, sync_.data(), rows);
     }
     bool sync_and_apply(M& m, double loss_rows, double rows, bool failed, bool nan_guard, bool packed) {
         collective_error_ = false;
-        auto& avg = averaged(m);
         const std::size_t R = std::size_t(strategy_->num_replicas());
-        if (!packed) {  // nothing of this rank's own: zeros of the right size
-            std::size_t n = 0;
-            std::apply([&](const auto&... g) { ((n += g.size()), ...); }, avg);
-            sync_.assign(n + 2 + R, 0.0);
-            grad_values_ = n;
-        }
-        const std::size_t n = grad_values_;
+        const std::size_t n = sync_layout(m);
+        if (!packed)  // nothing of this rank's own
+            std::fill(sync_.begin(), sync_.begin() + std::ptrdiff_t(n), 0.0);
         sync_[n] = loss_rows;
         sync_[n + 1] = rows;
         std::fill(sync_.begin() + std::ptrdiff_t(n + 2), sync_.end(), 0.0);
@@ -376,28 +384,14 @@ class compiled final : public compiled_base<M> {
             throw value_error("tfx: fit: the loss is " + std::to_string(loss) + " at step " + std::to_string(opt_.iterations()) +
                               " (mean over the ranks; terminate_on_nan); the model is unchanged");
         }
-        const double* q = sync_.data();
-        const double inv = 1.0 / total;
-        std::apply(
-            [&](auto&... g) {
-                ((std::transform(q, q + g.size(), g.begin(),
-                                 [inv](double v) { return typename std::remove_cvref_t<decltype(g)>::value_type(v * inv); }),
-                  q += g.size()),
-                 ...);
-            },
-            avg);
-        opt_.apply_gradients(std::apply([](const auto&... g) { return std::tie(g...); }, std::as_const(avg)),
+        distribute::detail::unpack(sync_.data(), *averaged_, 1.0 / total);
+        opt_.apply_gradients(std::apply([](const auto&... g) { return std::tie(g...); }, std::as_const(*averaged_)),
                              m.trainable_variables());
         return true;
     }
     // Tensors shaped like the trainable variables, for the averaged gradients (made once).
     using averaged_t = decltype(std::apply([](const auto&... v) { return std::tuple<std::remove_cvref_t<decltype(v)>...>(v...); },
                                            std::declval<M&>().trainable_variables()));
-    averaged_t& averaged(M& m) {
-        if (!averaged_)
-            averaged_.emplace(std::apply([](const auto&... v) { return averaged_t(v...); }, m.trainable_variables()));
-        return *averaged_;
-    }
     void set_strategy(distribute::strategy* s) override { strategy_ = s; }
     bool last_error_collective() const override { return collective_error_; }
 
@@ -471,6 +465,7 @@ class compiled final : public compiled_base<M> {
     std::size_t grad_values_ = 0;
     std::optional<averaged_t> averaged_;
     mutable std::vector<double> metric_sync_;
+    mutable std::optional<std::tuple<Ms...>> metric_copy_;  // the metrics with every rank's state
     bool collective_error_ = false;
     double loss_sum_ = 0, loss_sum_weight_ = 0;  // the running mean of the loss, weighted by batch size
 };
