@@ -1,54 +1,16 @@
 // After the first call with given shapes, value_and_grad and tfx::function make no heap allocation.
-// This TU replaces the global operator new and delete with versions that count calls (for the whole
-// test executable: they only count, atomically, and allocate as the default ones do). tfx's own
-// memory (workspace slots: std::aligned_alloc; tensor storage: xsimd's aligned allocator) does not
-// go through operator new, so the tests also check the workspace's allocation count and that the
+// operator new is counted (tests/counting_new.hpp, for the whole test executable). tfx's own memory
+// (workspace slots: std::aligned_alloc; tensor storage: xsimd's aligned allocator) does not go
+// through operator new, so the tests also check the workspace's allocation count and that the
 // output tensors keep their storage.
 #include "test_autodiff_check.hpp"
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include "counting_new.hpp"
+
 
 namespace {
 
-std::atomic<std::size_t> news{0};
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-    news.fetch_add(1, std::memory_order_relaxed);
-    if (n == 0) n = 1;
-    if (align <= alignof(std::max_align_t)) return std::malloc(n);
-    return std::aligned_alloc(align, (n + align - 1) / align * align);
-}
-void* counted_or_throw(std::size_t n, std::size_t align) {
-    if (void* p = counted_alloc(n, align)) return p;
-    throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new[](std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-
-namespace {
+std::atomic<std::size_t>& news = tfx_test::operator_news;
 
 using tfx::dyn;
 using tfx::tensor;

@@ -9,52 +9,17 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <tfx/distribute/mpi.hpp>
 #include <tfx/nn.hpp>
 #include <vector>
 
 #include "../blobs.hpp"
 
-// ---- counting operator new (this executable only: it counts, atomically, and allocates as the
-// default one does). Open MPI allocates with malloc, so the count is tfx's and the test's.
-namespace {
-std::atomic<std::size_t> news{0};
-void* counted_alloc(std::size_t n, std::size_t align) noexcept {
-    news.fetch_add(1, std::memory_order_relaxed);
-    n = std::max<std::size_t>(n, 1);
-    if (align <= alignof(std::max_align_t)) return std::malloc(n);
-    return std::aligned_alloc(align, (n + align - 1) / align * align);
-}
-void* counted_or_throw(std::size_t n, std::size_t align) {
-    if (void* p = counted_alloc(n, align)) return p;
-    throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new[](std::size_t n) { return counted_or_throw(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_or_throw(n, std::size_t(a)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return counted_alloc(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+// operator new is counted (tests/counting_new.hpp); Open MPI allocates with malloc, so the count
+// is tfx's and the test's.
+#include "../counting_new.hpp"
 
 using namespace tfx;
 
@@ -217,9 +182,9 @@ TEST_CASE("a data-parallel fit step allocates nothing in steady state (metrics' 
         .on_epoch_begin = [&](callbacks::training_context&, int e) { epoch = e; },
         .on_train_batch_end =
             [&](callbacks::training_context&, std::int64_t batch, const logs&) {
-                const std::size_t now = news.load();
+                const std::size_t now = tfx_test::operator_news.load();
                 if (epoch > 0 && batch > 0) per_step.push_back(now - last);
-                last = news.load();
+                last = tfx_test::operator_news.load();
             }};
     const auto h = m.fit(b.x, y, {.epochs = 3, .verbose = 0, .batch_size = 64, .seed = 3, .callbacks = {count}, .strategy = world});
     REQUIRE(per_step.size() == 2 * 3);  // 256 / 64 = 4 steps per epoch; steps 1..3 of epochs 1 and 2
