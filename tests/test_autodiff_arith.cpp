@@ -56,7 +56,7 @@ TEST_CASE("an argument used by several ops gets the sum of their contributions",
     }
 }
 
-TEST_CASE("where: the gradient goes to the branch taken; the condition gets none", "[autodiff]") {
+TEST_CASE("where: the gradient goes to the branch taken, the condition gets none", "[autodiff]") {
     rng r(7);
     const auto c = signed_away<tensor<double, 2, 3>>(r, 0.2, 1);
     const auto a = uniform<tensor<double, 2, 3>>(r, -1, 1);

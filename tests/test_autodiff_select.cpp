@@ -39,7 +39,7 @@ TEST_CASE("vjp and jvp of concat match finite differences", "[autodiff]") {
     }
 }
 
-TEST_CASE("vjp and jvp of gather match finite differences; repeated indices add up", "[autodiff]") {
+TEST_CASE("vjp and jvp of gather match finite differences, repeated indices add up", "[autodiff]") {
     rng r(902);
     SECTION("gather<0>: rows, with repeats") {
         const tensor<std::int64_t, 4> idx{4, 0, 4, 2};

@@ -229,7 +229,7 @@ logs keras_epoch_logs() { return logs{{"loss", 0.1234}, {"accuracy", 0.9712}, {"
 
 // ================================================================================================ logs
 
-TEST_CASE("logs keep insertion order; operator[] inserts 0 and overwrites in place", "[callbacks]") {
+TEST_CASE("logs keep insertion order, operator[] inserts 0 and overwrites in place", "[callbacks]") {
     logs l;
     CHECK(l.empty());
     l["loss"] = 0.5;
@@ -333,7 +333,7 @@ TEST_CASE("callback forwards the hooks the type has and ignores the others", "[c
     CHECK(only_epoch_end.target<counter>()->epochs == 1);
 }
 
-TEST_CASE("callback copies are independent; target gives the held object or nullptr", "[callbacks]") {
+TEST_CASE("callback copies are independent, target gives the held object or nullptr", "[callbacks]") {
     training_context ctx;
     cb::callback a = counter{};
     a.on_epoch_end(ctx, 0, logs{{"loss", 1.0}});
@@ -953,7 +953,7 @@ TEST_CASE("progbar verbose 1 on a stream that is not a terminal prints only the 
     CHECK(os.str() == "4/4 - 0s - loss: 0.7500 - 200us/step\n");
 }
 
-TEST_CASE("progbar verbose 1 on a terminal redraws the bar with \\r at most every interval", "[callbacks]") {
+TEST_CASE("progbar verbose 1 on a terminal redraws the bar (carriage return) at most every interval", "[callbacks]") {
     std::ostringstream os;
     fake_clock clock;
     cb::progbar pb{.out = &os, .force_tty = true, .clock = clock.fn()};
@@ -1039,7 +1039,7 @@ TEST_CASE("progbar with an unknown step count shows N/Unknown, then the count it
                       "\r2/2 [==============================] - 1s 350ms/step - loss: 0.6000\n");
 }
 
-TEST_CASE("progbar verbose 0 prints nothing; another verbose is a value_error", "[callbacks]") {
+TEST_CASE("progbar verbose 0 prints nothing, another verbose is a value_error", "[callbacks]") {
     std::ostringstream os;
     fake_clock clock;
     cb::progbar pb{.out = &os, .verbose = 0, .force_tty = true, .clock = clock.fn()};

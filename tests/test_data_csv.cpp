@@ -279,7 +279,7 @@ TEST_CASE("from_csv: no partially parsed element is handed on, not even into a b
     CHECK_THROWS_AS(++it, tfx::io_error);
 }
 
-TEST_CASE("from_csv: an empty file is an error naming the file; a header alone is an empty dataset", "[data][csv]") {
+TEST_CASE("from_csv: an empty file is an error naming the file, a header alone is an empty dataset", "[data][csv]") {
     temp_dir tmp;
     const auto empty = tmp.write("empty.csv", "");
     CHECK_THAT(message_of<tfx::io_error>([&] { (void)data::from_csv(empty); }),

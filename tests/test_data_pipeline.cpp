@@ -257,7 +257,7 @@ TEST_CASE("filter keeps the elements whose predicate is true", "[data]") {
 // ------------------------------------------------------------------------------------------------
 // shuffle
 
-TEST_CASE("shuffle with the same seed gives the same order; every element appears exactly once", "[data]") {
+TEST_CASE("shuffle with the same seed gives the same order, every element appears exactly once", "[data]") {
     auto order = [](std::uint64_t seed, std::int64_t buffer) {
         return values(data::from_tensor_slices(labels(100)).shuffle(buffer, seed));
     };
@@ -368,7 +368,7 @@ TEST_CASE("shuffle refuses a buffer smaller than one", "[data]") {
 // ------------------------------------------------------------------------------------------------
 // batch
 
-TEST_CASE("batch stacks elements along a new dynamic first axis; the last batch is shorter", "[data]") {
+TEST_CASE("batch stacks elements along a new dynamic first axis, the last batch is shorter", "[data]") {
     auto ds = data::from_tensor_slices(rows(10), labels(10)).batch(4);
     STATIC_REQUIRE(
         std::is_same_v<data::element_t<decltype(ds)>, std::tuple<tensor<float, dyn, 3>, tensor<std::int64_t, dyn>>>);
@@ -399,7 +399,7 @@ TEST_CASE("batch with drop_remainder drops the short last batch", "[data]") {
     CHECK(n == 8);
 }
 
-TEST_CASE("batch of batches adds another axis; int32 labels stack", "[data]") {
+TEST_CASE("batch of batches adds another axis, int32 labels stack", "[data]") {
     tensor<std::int32_t, dyn> y(6);
     std::iota(y.begin(), y.end(), 0);
     auto ds = data::from_tensor_slices(y).batch(2).batch(3);

@@ -98,7 +98,7 @@ std::string restore_error(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("a variable collection is anything with for_each_variable; bind and scope make them", "[io]") {
+TEST_CASE("a variable collection is anything with for_each_variable, bind and scope make them", "[io]") {
     tensor<float, 3> w;
     const tensor<float, 3> cw;
     STATIC_REQUIRE(checkpoint::variable_collection<toy_model>);

@@ -385,7 +385,7 @@ TEST_CASE("npz_writer refuses bad and duplicate names and leaves the target unto
     CHECK(dir.names() == std::vector<std::string>{"a.npz"});
 }
 
-TEST_CASE("an npz_writer dropped without commit leaves the old file; a missing directory is an io_error", "[io]") {
+TEST_CASE("an npz_writer dropped without commit leaves the old file, a missing directory is an io_error", "[io]") {
     temp_dir dir;
     const auto p = dir / "a.npz";
     io::save_npz(p, "old", make_pattern<float, 2>());

@@ -287,7 +287,7 @@ TEST_CASE("layers: dropout with rate 0 passes training values through", "[layers
     for (std::size_t k = 0; k < g.size(); ++k) CHECK(dx->data()[k] == g.data()[k]);
 }
 
-TEST_CASE("layers: dropout rejects a rate outside [0, 1) and training without a generator", "[layers][dropout][errors]") {
+TEST_CASE("layers: dropout rejects a rate below 0 or from 1 up, and training without a generator", "[layers][dropout][errors]") {
     auto make = [](float rate) { return layers::dropout(rate).build<float, shape<dyn, 5>>(); };
     CHECK_THROWS_AS(make(1.f), tfx::value_error);
     CHECK_THROWS_AS(make(-0.1f), tfx::value_error);

@@ -210,7 +210,7 @@ TEST_CASE("rnn::lstm's forward pass matches a plain-loop LSTM (gates i, f, c, o)
     }
 }
 
-TEST_CASE("rnn::gru's forward pass matches a plain-loop GRU (gates z, r, h; reset_after; [2, 3U] bias)", "[rnn][gru]") {
+TEST_CASE("rnn::gru's forward pass matches a plain-loop GRU (gates z, r, h, reset_after, a [2, 3U] bias)", "[rnn][gru]") {
     const gru_weights p(1011);
     const x_t x = random_x(1012);
     const ref_result want = ref_gru(x, p.w, p.r, p.b, p.h0);

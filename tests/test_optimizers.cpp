@@ -224,7 +224,7 @@ TEST_CASE("exponential_decay is initial * rate^(step / decay_steps), floored wit
     CHECK(s(25) == 0.025);
 }
 
-TEST_CASE("piecewise_constant_decay: values[i] on (boundaries[i-1], boundaries[i]]", "[optimizers]") {
+TEST_CASE("piecewise_constant_decay: values[i] from after boundaries[i-1] up to and including boundaries[i]", "[optimizers]") {
     const sch::piecewise_constant_decay p{{100, 110}, {1.0, 0.5, 0.1}};
     CHECK(p(-5) == 1.0);
     CHECK(p(0) == 1.0);
@@ -278,7 +278,7 @@ TEST_CASE("sgd: w -= lr * g", "[optimizers]") {
                             [](double& w, auto&, double g, std::int64_t) { w -= 0.1 * g; });
 }
 
-TEST_CASE("sgd with momentum: m = mu * m - lr * g; w += m", "[optimizers]") {
+TEST_CASE("sgd with momentum: m = mu * m - lr * g, w += m", "[optimizers]") {
     check_against_reference(optimizers::sgd{.learning_rate = 0.1, .momentum = 0.9}, {{"momentum", 0}},
                             [](double& w, auto& s, double g, std::int64_t) {
                                 double& m = *s["momentum"];
@@ -287,7 +287,7 @@ TEST_CASE("sgd with momentum: m = mu * m - lr * g; w += m", "[optimizers]") {
                             });
 }
 
-TEST_CASE("sgd with nesterov momentum: m = mu * m - lr * g; w += mu * m - lr * g", "[optimizers]") {
+TEST_CASE("sgd with nesterov momentum: m = mu * m - lr * g, w += mu * m - lr * g", "[optimizers]") {
     check_against_reference(optimizers::sgd{.learning_rate = 0.1, .momentum = 0.7, .nesterov = true}, {{"momentum", 0}},
                             [](double& w, auto& s, double g, std::int64_t) {
                                 double& m = *s["momentum"];
@@ -383,7 +383,7 @@ ref_rule rmsprop_rule(double lr, double rho, double mu, double eps, bool centere
 }
 }  // namespace
 
-TEST_CASE("rmsprop: v = rho v + (1 - rho) g^2; w -= lr g / sqrt(v + eps)", "[optimizers]") {
+TEST_CASE("rmsprop: v = rho v + (1 - rho) g^2, w -= lr g / sqrt(v + eps)", "[optimizers]") {
     check_against_reference(optimizers::rmsprop{}, {{"velocity", 0}}, rmsprop_rule(0.001, 0.9, 0, 1e-7, false));
     check_against_reference(optimizers::rmsprop{.learning_rate = 0.1, .rho = 0.7, .epsilon = 0.05}, {{"velocity", 0}},
                             rmsprop_rule(0.1, 0.7, 0, 0.05, false));
@@ -394,7 +394,7 @@ TEST_CASE("rmsprop centered divides by sqrt(v - a^2 + eps), a the average gradie
                             {{"velocity", 0}, {"average_gradient", 0}}, rmsprop_rule(0.01, 0.8, 0, 0.01, true));
 }
 
-TEST_CASE("rmsprop with momentum: mom = mu mom + increment; w -= mom", "[optimizers]") {
+TEST_CASE("rmsprop with momentum: mom = mu mom + increment, w -= mom", "[optimizers]") {
     check_against_reference(optimizers::rmsprop{.learning_rate = 0.01, .rho = 0.8, .momentum = 0.6, .epsilon = 0.01},
                             {{"velocity", 0}, {"momentum", 0}}, rmsprop_rule(0.01, 0.8, 0.6, 0.01, false));
     check_against_reference(
@@ -402,7 +402,7 @@ TEST_CASE("rmsprop with momentum: mom = mu mom + increment; w -= mom", "[optimiz
         {{"velocity", 0}, {"momentum", 0}, {"average_gradient", 0}}, rmsprop_rule(0.01, 0.8, 0.6, 0.01, true));
 }
 
-TEST_CASE("adagrad: acc += g^2 from initial_accumulator_value; w -= lr g / sqrt(acc + eps)", "[optimizers]") {
+TEST_CASE("adagrad: acc += g^2 from initial_accumulator_value, w -= lr g / sqrt(acc + eps)", "[optimizers]") {
     const auto rule = [](double lr, double eps) -> ref_rule {
         return [=](double& w, auto& s, double g, std::int64_t) {
             double& acc = *s["accumulator"];
@@ -445,7 +445,7 @@ TEST_CASE("the examples of the Keras documentation give Keras' numbers", "[optim
 
 // ---- iterations, build, slots
 
-TEST_CASE("iterations counts apply_gradients calls; learning_rate_at_current_step is the next step's", "[optimizers]") {
+TEST_CASE("iterations counts apply_gradients calls, learning_rate_at_current_step is the next step's", "[optimizers]") {
     optimizers::sgd opt{.learning_rate = sch::piecewise_constant_decay{{1}, {0.5, 0.25}}};
     tensor<double, 2> w{1.0, 2.0};
     const tensor<double, 2> g{1.0, -1.0};
@@ -622,7 +622,7 @@ TEST_CASE("the optimizer state goes through checkpoint::save and restore", "[opt
 
 // ---- errors
 
-TEST_CASE("a gradient of another shape is a shape_error naming the optimizer and the variable; nothing changes", "[optimizers]") {
+TEST_CASE("a gradient of another shape is a shape_error naming the optimizer and the variable, nothing changes", "[optimizers]") {
     tensor<float, dyn> a(3), b(4);
     fill(a, 1);
     fill(b, 2);
@@ -647,7 +647,7 @@ TEST_CASE("a gradient of another shape is a shape_error naming the optimizer and
     CHECK(values(b) == b0);
 }
 
-TEST_CASE("variables other than those built for are a shape_error; nothing changes", "[optimizers]") {
+TEST_CASE("variables other than those built for are a shape_error, nothing changes", "[optimizers]") {
     tensor<float, dyn> a(3);
     tensor<double, dyn> b(4);
     optimizers::rmsprop opt{.centered = true};
@@ -678,7 +678,7 @@ TEST_CASE("variables other than those built for are a shape_error; nothing chang
     CHECK(state_of(opt) == before);
 }
 
-TEST_CASE("bad names and bad options are value_errors; nothing changes", "[optimizers]") {
+TEST_CASE("bad names and bad options are value_errors, nothing changes", "[optimizers]") {
     tensor<float, 2> a, b;
     const tensor<float, 2> g;
     optimizers::sgd opt{.momentum = 0.5};

@@ -132,7 +132,7 @@ TEST_CASE("a region runs every task once, on several threads, and rethrows a tas
     CHECK(inner_mismatch.load() == 0);
 }
 
-TEST_CASE("regions from several threads at once all complete; a background thread narrows them", "[parallel]") {
+TEST_CASE("regions from several threads at once all complete, a background thread narrows them", "[parallel]") {
     threads_guard guard;
     tfx::set_num_threads(3);
     constexpr int callers = 4;

@@ -210,7 +210,7 @@ TEST_CASE("crc32c gives the same value on every length and alignment, and extend
     CHECK(ts::crc32c(data.data(), data.size()) == ts::crc32c_portable(data));
 }
 
-TEST_CASE("masked crc rotates right by 15 and adds 0xa282ead8; unmask inverts it", "[summary]") {
+TEST_CASE("masked crc rotates right by 15 and adds 0xa282ead8, unmask inverts it", "[summary]") {
     CHECK(ts::mask_crc(0) == 0xA282EAD8u);
     CHECK(ts::mask_crc(0xE3069283u) == 0xC78AB0E5u);
     CHECK(ts::masked_crc32c("123456789") == 0xC78AB0E5u);
@@ -475,7 +475,7 @@ TEST_CASE("an unusable logdir throws io_error naming the path", "[summary]") {
     CHECK_THAT(message_of<tfx::io_error>([&] { ts::file_writer w(file); }), Catch::Matchers::Contains(file.string()));
 }
 
-TEST_CASE("a failing write throws io_error naming the file; destruction swallows it", "[summary]") {
+TEST_CASE("a failing write throws io_error naming the file, destruction swallows it", "[summary]") {
     if (!fs::exists("/dev/full")) {
         WARN("no /dev/full: write failure not tested");
         return;
