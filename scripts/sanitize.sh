@@ -10,7 +10,7 @@
 # tests labelled mpi (Open MPI's own allocations would be reported as leaks).
 # tsan takes a few minutes. asan builds with -g1 (line tables: stack traces with lines) and the
 # heaviest derivative-graph TUs with -g0 (tests/CMakeLists.txt): with full debug information
-# test_autodiff_hvp_ops.cpp alone needed over 22 GB of compiler memory.
+# test_autodiff_hvp_ops.cpp alone (before its checks were split) needed over 22 GB of compiler memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh python3 python3-numpy python3-protobuf protobuf-compiler

@@ -1,49 +1,10 @@
 // tfx::cond (include/tfx/control/cond.hpp): the branch picked by a bool or rank-0 predicate, eager
-// and inside tfx::function; only that branch is evaluated (forward and backward); gradients through
-// either branch against central finite differences in double (helpers in test_autodiff_check.hpp);
-// the gated adjoint gives 0, not NaN, where the untaken branch's derivative is infinite; dynamic
-// extents that disagree at run time throw tfx::shape_error. Compile-time misuse:
+// and inside tfx::function; only that branch is evaluated; dynamic extents that disagree at run time
+// throw tfx::shape_error. Gradients: test_control_cond_grad.cpp. Compile-time misuse:
 // compile_fail/control_cond_branch_types.cpp.
-#include "test_autodiff_check.hpp"
+#include "cond_check.hpp"
 
-#include <stdexcept>
-
-namespace {
-
-using adtest::check_grad;
-using adtest::rng;
-using tfx::dyn;
-using tfx::tensor;
-
-template <class Tn>
-Tn uniform(rng& r, double lo = -1, double hi = 1) {
-    Tn t;
-    adtest::fill_uniform(t, r, lo, hi);
-    return t;
-}
-
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
-
-// A [3] expression over a tensor that counts how often its kernel runs (a node of the test's own:
-// expr_base, children, dims and eval_into are all a kernel node needs).
-struct counted : tfx::expr_base<double, tfx::shape<3>> {
-    static constexpr const char* name = "counted";
-    tfx::tref<tensor<double, 3>> x;
-    int* count;
-    counted(const tensor<double, 3>& t, int* c) : x(t), count(c) {}
-    auto children() const { return std::tie(x); }
-    tfx::dims_t<1> dims() const { return x.dims(); }
-    void eval_into(double* out, const tfx::dims_t<1>& d, tfx::detail::eval_ctx& ctx) const {
-        ++*count;
-        tfx::detail::eval_block(x, out, d, ctx);
-    }
-};
-
-// Indices out of range for a [3] tensor: gather<0>(a, bad_index) throws tfx::value_error when (and
-// only when) it is evaluated, so a branch made of it must never be evaluated unless taken.
-const tensor<std::int64_t, 3> bad_index{0, 1, 99};
-
-}  // namespace
+using namespace condtest;
 
 TEST_CASE("cond picks the branch of a bool predicate (eager)", "[control][cond]") {
     const tensor<double, 3> a{1.0, -2.0, 3.0};
@@ -62,7 +23,7 @@ TEST_CASE("cond picks the branch of a bool predicate (eager)", "[control][cond]"
     CHECK(leaf2(1) == -2.0);
 }
 
-TEST_CASE("cond picks the branch of a rank-0 predicate (expression or tensor; nonzero is true)", "[control][cond]") {
+TEST_CASE("cond picks the branch of a rank-0 predicate (expression or tensor, nonzero is true)", "[control][cond]") {
     const tensor<double, 3> a{1.0, -2.0, 3.0};  // sum 2
     auto then_fn = [&] { return a * 10.0; };
     auto else_fn = [&] { return a + 100.0; };
@@ -189,129 +150,7 @@ TEST_CASE("cond evaluates only the branch taken", "[control][cond]") {
     }
 }
 
-TEST_CASE("gradients through cond match finite differences in either branch", "[control][cond][autodiff]") {
-    rng r(901);
-    // The predicate depends on the arguments; the inputs keep it away from 0 (no flip within a
-    // finite-difference step).
-    auto f = [](auto a, auto b) {
-        return sum(tfx::cond(sum(a) > 0.0, [&] { return sin(a) * b + a * a; }, [&] { return exp(a) * b - b * b; }));
-    };
-    const auto b = uniform<tensor<double, 3, 4>>(r);
-    SECTION("then branch") {
-        const auto a = uniform<tensor<double, 3, 4>>(r, 0.1, 1.0);
-        const std::string m = check_grad(f, a, b);
-        INFO(m);
-        CHECK(m.empty());
-        // tfx::grad agrees with the closed form of the branch taken.
-        auto g = tfx::grad<0, 1>(f);
-        auto [ga, gb] = g(a, b);
-        adtest::mismatch_log log;
-        for (std::size_t k = 0; k < a.size(); ++k) {
-            const double x = a.data()[k], y = b.data()[k];
-            log.compare("da", ga.data()[k], std::cos(x) * y + 2 * x, 1e-12);
-            log.compare("db", gb.data()[k], std::sin(x), 1e-12);
-        }
-        INFO(log.str());
-        CHECK(log.count == 0);
-    }
-    SECTION("else branch") {
-        const auto a = uniform<tensor<double, 3, 4>>(r, -1.0, -0.1);
-        const std::string m = check_grad(f, a, b);
-        INFO(m);
-        CHECK(m.empty());
-        auto g = tfx::grad<0, 1>(f);
-        auto [ga, gb] = g(a, b);
-        adtest::mismatch_log log;
-        for (std::size_t k = 0; k < a.size(); ++k) {
-            const double x = a.data()[k], y = b.data()[k];
-            log.compare("da", ga.data()[k], std::exp(x) * y, 1e-12);
-            log.compare("db", gb.data()[k], std::exp(x) - 2 * y, 1e-12);
-        }
-        INFO(log.str());
-        CHECK(log.count == 0);
-    }
-}
-
-TEST_CASE("vjp and jvp of a non-scalar cond match finite differences", "[control][cond][autodiff]") {
-    rng r(902);
-    auto f = [](auto a, auto w) {
-        return tfx::cond(sum(w) > 0.0, [&] { return tanh(matmul(a, w)); }, [&] { return matmul(a * a, w) * 0.5; });
-    };
-    const auto a = uniform<tensor<double, 3, 4>>(r);
-    SECTION("then branch") { adtest::check_derivatives(f, a, uniform<tensor<double, 4, 2>>(r, 0.05, 1.0)); }
-    SECTION("else branch") { adtest::check_derivatives(f, a, uniform<tensor<double, 4, 2>>(r, -1.0, -0.05)); }
-}
-
-TEST_CASE("gradients through a cond with tuple branches match finite differences", "[control][cond][autodiff]") {
-    rng r(903);
-    auto f = [](auto a, auto b) {
-        auto [x, s] = tfx::cond(
-            sum(b) > 0.0, [&] { return std::tuple{a * b, sum(a * a)}; }, [&] { return std::tuple{a + b * b, sum(exp(a))}; });
-        return sum(x * x) + s * 0.5;
-    };
-    const auto a = uniform<tensor<double, 2, 3>>(r);
-    SECTION("then branch") {
-        const std::string m = check_grad(f, a, uniform<tensor<double, 2, 3>>(r, 0.1, 1.0));
-        INFO(m);
-        CHECK(m.empty());
-    }
-    SECTION("else branch") {
-        const std::string m = check_grad(f, a, uniform<tensor<double, 2, 3>>(r, -1.0, -0.1));
-        INFO(m);
-        CHECK(m.empty());
-    }
-}
-
-TEST_CASE("the untaken branch adds nothing to the gradient: no NaN from sqrt at 0", "[control][cond][autodiff]") {
-    auto f = [](auto a) { return sum(tfx::cond(sum(a) > 0.0, [&] { return sqrt(a); }, [&] { return a * 0.0; })); };
-    auto g = tfx::grad(f);
-    SECTION("at a == 0 the else branch is taken: the gradient is 0, not NaN") {
-        const tensor<double, 3> zero{0.0, 0.0, 0.0};
-        const auto& gz = g(zero);
-        for (int i = 0; i < 3; ++i) {
-            INFO("i = " << i << ", gradient " << gz(i));
-            CHECK_FALSE(std::isnan(gz(i)));
-            CHECK(gz(i) == 0.0);
-        }
-        auto vg = tfx::value_and_grad(f);
-        auto [v, gv] = vg(zero);
-        CHECK(v() == 0.0);
-        for (int i = 0; i < 3; ++i) CHECK(gv(i) == 0.0);
-        // vjp (a cotangent that is not the compile-time seed) too.
-        auto [y, pullback] = tfx::vjp([](auto a) { return tfx::cond(sum(a) > 0.0, [&] { return sqrt(a); }, [&] { return a * 0.0; }); },
-                                      zero);
-        const auto [ct] = pullback(tensor<double, 3>{1.0, -2.0, 3.0});
-        for (int i = 0; i < 3; ++i) CHECK(ct(i) == 0.0);
-    }
-    SECTION("at a > 0 the then branch is taken: 1 / (2 sqrt(a))") {
-        const tensor<double, 3> a{0.25, 1.0, 4.0};
-        const auto& ga = g(a);
-        CHECK(ga(0) == Approx(1.0).epsilon(1e-14));
-        CHECK(ga(1) == Approx(0.5).epsilon(1e-14));
-        CHECK(ga(2) == Approx(0.25).epsilon(1e-14));
-    }
-    SECTION("the untaken branch's backward is not evaluated at all (a backward rule that would throw)") {
-        // x * 3 forward; its backward rule gathers out of range, so it throws when (only when) it runs.
-        auto throwing_backward = tfx::custom_vjp([](auto x) { return x * 3.0; },
-                                                 [](auto g, auto x) { return std::tuple{g * tfx::gather<0>(x, bad_index)}; });
-        auto h = tfx::grad([&](auto x) {
-            return sum(tfx::cond(sum(x) > 0.0, [&] { return x * x; }, [&] { return throwing_backward(x); }));
-        });
-        const tensor<double, 3> x{0.5, 1.0, 2.0};
-        tensor<double, 3> gx;
-        CHECK_NOTHROW(gx = h(x));
-        CHECK(gx(0) == 1.0);
-        CHECK(gx(1) == 2.0);
-        CHECK(gx(2) == 4.0);
-        const tensor<double, 3> nx{-0.5, -1.0, -2.0};  // the sentinel's branch is taken now
-        CHECK_THROWS_AS(h(nx), tfx::value_error);
-        // Its forward is harmless: the value alone is fine.
-        auto f = tfx::function([&](auto x) { return sum(throwing_backward(x)); });
-        CHECK(f(nx)() == -10.5);
-    }
-}
-
-TEST_CASE("cond inside tfx::function with dynamic shapes; extents that disagree at run time throw", "[control][cond]") {
+TEST_CASE("cond inside tfx::function with dynamic shapes, extents that disagree at run time throw", "[control][cond]") {
     auto f = tfx::function(
         [](auto x, auto y) { return tfx::cond(sum(x) > 0.0, [&] { return x * 2.0; }, [&] { return y + 1.0; }); });
     tensor<double, dyn> x4(4), y4(4), x5(5), y5(5);
