@@ -48,8 +48,8 @@ std::vector<double> as_doubles(const Tn& t) {
 }
 
 // [N, OH, OW, KH*KW*C], (kh, kw, c) order, pad where outside.
-std::vector<double> ref_patches(const std::vector<double>& x, std::size_t N, std::size_t H, std::size_t W, std::size_t C,
-                                std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW, bool same, double pad) {
+inline std::vector<double> ref_patches(const std::vector<double>& x, std::size_t N, std::size_t H, std::size_t W, std::size_t C,
+                                       std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW, bool same, double pad) {
     const image im{x, H, W, C};
     const geom gh = axis_geometry(H, KH, SH, same), gw = axis_geometry(W, KW, SW, same);
     std::vector<double> r;
@@ -66,9 +66,9 @@ std::vector<double> ref_patches(const std::vector<double>& x, std::size_t N, std
 }
 
 // [N, OH, OW, F]: sum over kh, kw, c of x * w[kh, kw, c, f], zero padding.
-std::vector<double> ref_conv(const std::vector<double>& x, const std::vector<double>& w, std::size_t N, std::size_t H,
-                             std::size_t W, std::size_t C, std::size_t KH, std::size_t KW, std::size_t F, std::size_t SH,
-                             std::size_t SW, bool same) {
+inline std::vector<double> ref_conv(const std::vector<double>& x, const std::vector<double>& w, std::size_t N, std::size_t H,
+                                    std::size_t W, std::size_t C, std::size_t KH, std::size_t KW, std::size_t F, std::size_t SH,
+                                    std::size_t SW, bool same) {
     const image im{x, H, W, C};
     const geom gh = axis_geometry(H, KH, SH, same), gw = axis_geometry(W, KW, SW, same);
     std::vector<double> r;
@@ -89,8 +89,8 @@ std::vector<double> ref_conv(const std::vector<double>& x, const std::vector<dou
 }
 
 // [N, OH, OW, C]: max or mean over the window positions inside the image.
-std::vector<double> ref_pool(const std::vector<double>& x, std::size_t N, std::size_t H, std::size_t W, std::size_t C,
-                             std::size_t PH, std::size_t PW, std::size_t SH, std::size_t SW, bool same, bool max) {
+inline std::vector<double> ref_pool(const std::vector<double>& x, std::size_t N, std::size_t H, std::size_t W, std::size_t C,
+                                    std::size_t PH, std::size_t PW, std::size_t SH, std::size_t SW, bool same, bool max) {
     const image im{x, H, W, C};
     const geom gh = axis_geometry(H, PH, SH, same), gw = axis_geometry(W, PW, SW, same);
     std::vector<double> r;
