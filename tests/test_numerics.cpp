@@ -326,7 +326,9 @@ TEST_CASE("flush_denormals nests and restores only its two bits", "[numerics]") 
             CHECK(product(1e-30f, 1e-10f) == 0);
         }
         CHECK_FALSE(tfx::denormals_flushed());
-        CHECK(_mm_getcsr() == before);
+        // The control bits are back; the status flags (bits 0-5) may not be: the product above
+        // raised underflow, and flags raised inside the scope survive it (the third section).
+        CHECK((_mm_getcsr() & ~0x3Fu) == (before & ~0x3Fu));
     }
     SECTION("a flush already set by the caller stays set") {
         _mm_setcsr(before | 0x8040u);
