@@ -75,3 +75,33 @@ TEST_CASE("scan: gradients through a tuple carry, tuple inputs and tuple outputs
     INFO(m);
     CHECK(m.empty());
 }
+
+TEST_CASE("scan: two carry parts of one shape each get their own gradient", "[control][scan][autodiff]") {
+    // The step has no constants, so the scan's type says everything about its value; its final h
+    // and c are still two parts of the pack (one type, two offsets). Reverse mode once took them
+    // for one node: h got the sum of both adjoints and c none.
+    rng r(1006);
+    const auto a0 = uniform<tensor<double, 3>>(r), b0 = uniform<tensor<double, 3>>(r);
+    tensor<double, dyn, 3> xs(tfx::uninitialized, {4, 3});
+    fill(xs, r);
+    auto loss = [](auto a0, auto b0, auto xs) {
+        auto [carry, ys] = tfx::scan(
+            [](const auto& c, const auto& x) {
+                const auto& [a, b] = c;
+                auto na = a * x;
+                return std::tuple{std::tuple{na, b + x}, na};
+            },
+            std::tuple{a0, b0}, xs);
+        return sum(std::get<0>(carry)) + 2.0 * sum(std::get<1>(carry));
+    };
+    auto [ga, gb] = tfx::grad<0, 1>(loss)(a0, b0, xs);
+    for (std::size_t j = 0; j < 3; ++j) {
+        double prod = 1;
+        for (std::size_t t = 0; t < 4; ++t) prod *= xs(t, j);
+        CHECK(ga(j) == Approx(prod).epsilon(1e-12));  // d sum(a_T) / d a0 = the product of x over time
+        CHECK(gb(j) == Approx(2.0).epsilon(1e-12));
+    }
+    const std::string m = check_grad(loss, a0, b0, xs);
+    INFO(m);
+    CHECK(m.empty());
+}

@@ -69,6 +69,24 @@ TEST_CASE("gradients through while_loop match finite differences", "[control][wh
     }
 }
 
+TEST_CASE("while_loop: two state parts of one shape each get their own gradient", "[control][while][grad]") {
+    // No constants in the loop (the counter's step and the bound are arguments), so the loop's type
+    // says everything about its value; its final a and b are still two parts (one type, two
+    // offsets). Reverse mode once took them for one node: a got both adjoints and b none.
+    auto loss = [](auto w, auto a0, auto b0, auto k0, auto one, auto n) {
+        auto [k, a, b] = while_loop([&](auto k, auto, auto) { return k < n; },
+                                    [&](auto k, auto a, auto b) { return std::tuple{k + one, a * w, b + w}; }, k0, a0, b0);
+        return sum(a) + 2.0 * sum(b);
+    };
+    const tensor<double, 3> w{0.5, 2.0, -1.0}, a0{1, 2, 3}, b0{4, 5, 6};
+    const tensor<double> k0(0.0), one(1.0), n(3.0);
+    auto [ga, gb] = tfx::grad<1, 2>(loss)(w, a0, b0, k0, one, n);
+    for (int i = 0; i < 3; ++i) {
+        CHECK(ga(i) == Approx(w(i) * w(i) * w(i)));  // a_T = a0 w^3
+        CHECK(gb(i) == Approx(2.0));                 // b_T = b0 + 3 w
+    }
+}
+
 TEST_CASE("tensor_array writes, reads, stacks and unstacks", "[control][tensor_array]") {
     tensor_array<float, 2> ta(3);
     CHECK(ta.size() == 3);

@@ -778,10 +778,9 @@ struct pure_kind<scan_node<Step, TC, TX, Init, Xs, Rev>> {
         mp_all_of<mp_append<mp_rename<typename traits::new_carry, mp_list>, mp_rename<typename traits::ys, mp_list>>,
                   determined_t>::value;
 };
-template <class S, class Src>
-struct pure_kind<pack_slice<S, Src>> : std::true_type {};
-template <class G>
-struct pure_kind<embed_node<G>> : std::true_type {};
+// pack_slice and embed_node are not pure: their offsets are run-time values, so two parts of one
+// pack with the same shape (a scan's final h and c) are one type; keyed by type, reverse mode took
+// them for one node and gave one part the sum of both parts' adjoints and the other none.
 template <class Scan, class G>
 struct pure_kind<scan_grad_node<Scan, G>> : std::true_type {};
 }  // namespace detail::dag
