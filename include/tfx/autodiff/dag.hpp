@@ -49,6 +49,9 @@ template <int Axis, class... X>
 struct pure_kind<concat_node<Axis, X...>> : std::true_type {};
 template <int Axis, int BD, class X, class I>
 struct pure_kind<gather_node<Axis, BD, X, I>> : std::true_type {};
+// A static slice (its range is in its type); a run-time range is not.
+template <int Axis, index_t Size, class X, index_t Begin>
+struct pure_kind<slice_node<Axis, Size, X, Begin>> : std::bool_constant<Begin != dyn> {};
 
 template <class E>
 struct determined;

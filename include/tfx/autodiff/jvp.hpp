@@ -176,12 +176,12 @@ auto jvp(const gather_node<Axis, BD, X, I>& e, const TX& tx, const TI&) {
         return gather<Axis, BD>(tx, e.idx);
 }
 
-template <int Axis, index_t Size, class X, class Tg>
-auto jvp(const slice_node<Axis, Size, X>& e, const Tg& t) {
+template <int Axis, index_t Size, class X, index_t Begin, class Tg>
+auto jvp(const slice_node<Axis, Size, X, Begin>& e, const Tg& t) {
     if constexpr (is_zero<Tg>)
         return zero_t{};
     else
-        return slice_node<Axis, Size, node_t<const Tg&>>(as_node(t), e.begin, e.size);
+        return slice_node<Axis, Size, node_t<const Tg&>, Begin>(as_node(t), e.begin, e.size);
 }
 
 template <class S, class G, class Tg>
@@ -206,6 +206,19 @@ auto jvp(const pad_node<Axis, S, G>& e, const Tg& t) {
         return zero_t{};
     else
         return pad_node<Axis, S, node_t<const Tg&>>(e.xd, e.begin, as_node(t));
+}
+// The tangent of a sum of pads: the pads of the parts' tangents, summed (merged again).
+template <int Axis, class S, class... G, class... Tg>
+auto jvp(const pad_sum_node<Axis, S, G...>& e, const Tg&... t) {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+        auto pad_of = [&]<std::size_t J, class TJ>(std::integral_constant<std::size_t, J>, const TJ& tj) {
+            if constexpr (is_zero<TJ>)
+                return zero_t{};
+            else
+                return pad_node<Axis, S, node_t<const TJ&>>(e.xd, e.begins[J], as_node(tj));
+        };
+        return detail::sum_tangents(pad_of(std::integral_constant<std::size_t, K>{}, t)...);
+    }(std::index_sequence_for<G...>{});
 }
 
 template <class X, class Tg>

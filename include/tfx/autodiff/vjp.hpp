@@ -16,13 +16,15 @@ struct zero_t {};
 template <class T>
 inline constexpr bool is_zero = std::is_same_v<std::remove_cvref_t<T>, zero_t>;
 
-// a + b with zero_t folded away.
+// a + b with zero_t folded away, and pads of slices of one tensor along one axis merged.
 template <class A, class B>
 auto add_adjoint(A&& a, B&& b) {
     if constexpr (is_zero<A>)
         return std::forward<B>(b);
     else if constexpr (is_zero<B>)
         return std::forward<A>(a);
+    else if constexpr (detail::mergeable_pads<std::remove_cvref_t<A>, std::remove_cvref_t<B>>)
+        return detail::merge_pads(std::forward<A>(a), std::forward<B>(b));  // one pad_sum, not a sum of zero-filled pads
     else
         return std::forward<A>(a) + std::forward<B>(b);
 }
@@ -370,8 +372,8 @@ auto vjp(const gather_node<Axis, BatchDims, X, I>& e, const G& g) {
     return std::tuple{scatter_add_node<Axis, BatchDims, X, I, node_t<const G&>>(e.x.dims(), e.idx, as_node(g)), zero_t{}};
 }
 
-template <int Axis, index_t Size, class X, class G>
-auto vjp(const slice_node<Axis, Size, X>& e, const G& g) {
+template <int Axis, index_t Size, class X, index_t Begin, class G>
+auto vjp(const slice_node<Axis, Size, X, Begin>& e, const G& g) {
     return std::tuple{pad_node<Axis, typename X::shape_type, node_t<const G&>>(e.x.dims(), e.begin, as_node(g))};
 }
 

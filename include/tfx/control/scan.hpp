@@ -575,7 +575,17 @@ struct pack_slice : expr_base<typename Src::value_type, S> {
     auto params() const { return std::tuple(offset, d); }
     dims_t<R> dims() const { return d; }
     void eval_into(T* out, const dims_t<R>&, detail::eval_ctx& ctx) const {
-        const T* p = detail::node_value(src, src.dims(), ctx);
+        const auto sd = src.dims();
+        if constexpr (R == 1) {
+            // The whole pack (a layer's forward pass returns it, ahead of the slices it reads):
+            // computed straight into out, where the slices evaluated after it find it.
+            if (ctx.persistent && offset == 0 && d[0] == sd[0] && !ctx.ws->template recall<T>(src)) {
+                detail::eval_block(src, out, sd, ctx);
+                ctx.ws->remember(src, static_cast<const T*>(out));
+                return;
+            }
+        }
+        const T* p = detail::node_value(src, sd, ctx);
         std::copy_n(p + offset, dims_size(d), out);
     }
 };
@@ -599,6 +609,13 @@ struct embed_node : expr_base<typename G::value_type, shape<dyn>> {
         std::fill_n(out + offset + n, total - offset - n, T(0));
     }
 };
+
+namespace detail {
+template <class G>
+inline constexpr bool is_embed = false;
+template <class G>
+inline constexpr bool is_embed<embed_node<G>> = true;
+}  // namespace detail
 
 // The cotangents of a scan's inputs (initial carry, xs, captured arguments) for the cotangent g of
 // its pack, as one pack: backpropagation through time.
@@ -639,12 +656,31 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
     }
     dims_t<1> dims() const { return {measure().total}; }
 
+    // The pack's cotangent g, of which the backward loop reads only the final carries' and the
+    // outputs' parts. When g is one part embedded into zeros (a loss of one result of the scan),
+    // only those parts are zeroed, not the whole pack with every kept value of every step.
+    const T* cotangent_pack(const typename Scan::layout& f, detail::eval_ctx& ctx) const {
+        if constexpr (detail::is_embed<G>) {
+            T* buf = ctx.ws->template get<T>(f.total);
+            for (std::size_t k = 0; k < NC; ++k) std::fill_n(buf + f.coff[k] + f.length * f.csize[k], f.csize[k], T(0));
+            for (std::size_t j = 0; j < NY; ++j) std::fill_n(buf + f.yoff[j], f.length * f.ysize[j], T(0));
+            const auto gd = g.g.dims();
+            if (g.total != f.total || g.offset + dims_size(gd) > f.total)
+                throw shape_error("tfx: scan (gradient): a cotangent of " + std::to_string(dims_size(gd)) + " values at " +
+                                  std::to_string(g.offset) + " does not fit the pack of " + std::to_string(f.total));
+            detail::eval_block(g.g, buf + g.offset, gd, ctx);
+            return buf;
+        } else {
+            return detail::operand_data(g, dims_t<1>{f.total}, ctx);
+        }
+    }
+
     void eval_into(T* out, const dims_t<1>&, detail::eval_ctx& ctx) const {
         const layout lay = measure();
         const auto& f = lay.fwd;
         const std::size_t L = f.length;
         const T* fwd = scan.saved ? scan.saved : detail::node_value(scan, dims_t<1>{f.total}, ctx);
-        const T* gp = detail::operand_data(g, dims_t<1>{f.total}, ctx);
+        const T* gp = cotangent_pack(f, ctx);
         std::array<const void*, NX> xdata{};
         [&]<std::size_t... J>(std::index_sequence<J...>) {
             ((xdata[J] = detail::operand_data(std::get<J>(scan.xs), std::get<J>(f.xdims), ctx)), ...);
@@ -657,7 +693,18 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
         std::array<T*, NK> kstep{};
         for (std::size_t m = 0; m < NK; ++m) kstep[m] = ctx.ws->template get<T>(lay.ksize[m]);
         for (std::size_t k = 0; k < NC; ++k) std::copy_n(gp + f.coff[k] + L * f.csize[k], f.csize[k], dc[0][k]);
-        std::fill(out, out + lay.total, T(0));
+        // Zeroed: only what the loop does not write. The carries' cotangents are copied in at the
+        // end and every step writes its row of each input with a gradient; the captured
+        // arguments' cotangents are sums over the steps.
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            (
+                [&] {
+                    if constexpr (!differentiable<std::remove_cvref_t<decltype(std::get<J>(scan.xs))>>)
+                        std::fill_n(out + lay.xoff[J], L * f.xsize[J], T(0));
+                }(),
+                ...);
+        }(std::make_index_sequence<NX>{});
+        if constexpr (NK > 0) std::fill(out + lay.koff[0], out + lay.total, T(0));
         int cur = 0;
         for (std::size_t t = L; t-- > 0;) {
             const auto m = ctx.ws->mark();
@@ -692,8 +739,11 @@ struct scan_grad_node : expr_base<typename Scan::T, shape<dyn>> {
                 (
                     [&] {
                         const auto& a = std::get<NC + J>(adj);
+                        T* row = out + lay.xoff[J] + Scan::row(f, t) * f.xsize[J];
                         if constexpr (differentiable<std::remove_cvref_t<decltype(a)>>)
-                            detail::eval_block(a, out + lay.xoff[J] + Scan::row(f, t) * f.xsize[J], detail::row_dims(std::get<J>(f.xdims)), in);
+                            detail::eval_block(a, row, detail::row_dims(std::get<J>(f.xdims)), in);
+                        else if constexpr (differentiable<std::remove_cvref_t<decltype(std::get<J>(scan.xs))>>)
+                            std::fill_n(row, f.xsize[J], T(0));  // (not zeroed above)
                     }(),
                     ...);
             }(std::make_index_sequence<NX>{});

@@ -110,7 +110,10 @@ constexpr auto sliced_extents() {
 }
 }  // namespace detail
 
-template <int Axis, index_t Size, class X>
+// Begin is the static start of slice<Axis, Begin, Size> (dyn for a run-time range): two static
+// slices of one node are then different types, which reverse mode tells apart without looking at
+// run-time values (and so merges each slice's uses into one adjoint: autodiff/dag.hpp).
+template <int Axis, index_t Size, class X, index_t Begin = dyn>
 struct slice_node : expr_base<typename X::value_type,
                               shape_of_array<detail::sliced_extents<typename X::shape_type, normalize_axis<X::rank>(Axis), Size>()>> {
     using T = typename X::value_type;
@@ -159,7 +162,7 @@ auto slice(X&& x) {
         constexpr index_t ext = N::shape_type::extents[normalize_axis<N::rank>(Axis)];
         static_assert(Begin >= 0 && Size >= 0 && (ext == dyn || Begin + Size <= ext),
                       "tfx: slice: the static range is out of bounds");
-        return slice_node<Axis, Size, N>(as_node(std::forward<X>(x)), std::size_t(Begin), std::size_t(Size));
+        return slice_node<Axis, Size, N, Begin>(as_node(std::forward<X>(x)), std::size_t(Begin), std::size_t(Size));
     }
 }
 

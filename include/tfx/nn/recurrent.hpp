@@ -201,11 +201,12 @@ struct recurrent_fn {
     auto operator()(const W& w, const R& r, const B& b, const X& x) const {
         return pick<X>(run(w, r, b, x, nullptr));
     }
-    // (output, pack): the training forward pass.
+    // (pack, output): the training forward pass. The pack comes first so that the scan is computed
+    // straight into the pack's output tensor (pack_slice), and the output is read from there.
     template <class W, class R, class B, class X>
     auto with_pack(const W& w, const R& r, const B& b, const X& x) const {
         auto out = run(w, r, b, x, nullptr);
-        return std::tuple{pick<X>(out), pack(out)};
+        return std::tuple{pack(out), pick<X>(out)};
     }
     // The output again, its backward pass reading pack (a tensor of with_pack's).
     template <class W, class R, class B, class X, class P>
@@ -227,7 +228,7 @@ struct bidirectional_fn {
     auto with_pack(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x) const {
         auto a = fwd::run(w, r, b, x, nullptr);
         auto c = bwd::run(w2, r2, b2, x, nullptr);
-        return std::tuple{concat<-1>(fwd::template pick<X>(a), bwd::template pick<X>(c)), fwd::pack(a), bwd::pack(c)};
+        return std::tuple{fwd::pack(a), bwd::pack(c), concat<-1>(fwd::template pick<X>(a), bwd::template pick<X>(c))};
     }
     template <class W, class R, class B, class W2, class R2, class B2, class X, class P, class P2>
     auto from_pack(const W& w, const R& r, const B& b, const W2& w2, const R2& r2, const B2& b2, const X& x, const P& p,
@@ -249,8 +250,8 @@ class recurrent_stage {
     const output_type& forward(const input_type& x, const P&... params) {
         x_ = &x;
         const auto& r = fwd_(params..., x);
-        [&]<std::size_t... I>(std::index_sequence<I...>) { ((packs_[I] = &std::get<I + 1>(r)), ...); }(std::make_index_sequence<NPacks>{});
-        return std::get<0>(r);
+        [&]<std::size_t... I>(std::index_sequence<I...>) { ((packs_[I] = &std::get<I>(r)), ...); }(std::make_index_sequence<NPacks>{});
+        return std::get<NPacks>(r);
     }
     // (d params..., d x) when NeedDx, else (d params...): references into the stage's functions.
     template <bool NeedDx, class... P>
