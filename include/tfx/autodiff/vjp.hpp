@@ -238,6 +238,10 @@ auto vjp(const map<Op, A...>& e, const G& g) {
 }
 
 namespace detail {
+template <class G>
+struct is_bcast_of_scalar : std::false_type {};
+template <class S, class X>
+struct is_bcast_of_scalar<bcast_node<S, X>> : std::bool_constant<X::rank == 0> {};
 // g reshaped to the keepdims shape of a reduction (when the reduced axes were dropped), then
 // broadcast back to the input's shape.
 template <unsigned Mask, bool Keep, class X, class G>
@@ -247,6 +251,8 @@ auto expand_reduced(const G& g, const X& x) {
     auto kd = reduced_dims<Mask, true>(xd);
     if constexpr (Keep || G::rank == 0)
         return broadcast_to_dims<typename X::shape_type>(g, xd);
+    else if constexpr (is_bcast_of_scalar<G>::value)  // the same value everywhere (a sum's 1): no reshape
+        return broadcast_to_dims<typename X::shape_type>(g.x, xd);
     else
         return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);
 }
@@ -285,17 +291,17 @@ auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
             if ((Mask >> k) & 1u) count *= xd[k];
         return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) / T(count)};
     } else if constexpr (std::is_same_v<K, kernels::red_max> || std::is_same_v<K, kernels::red_min>) {
-        // Ties share the gradient equally, as in TensorFlow.
+        // Ties share the gradient equally, as in TensorFlow. The extremes are e itself, reshaped
+        // (not a keepdims reduction of its own, which reverse mode would compute a second time).
         const auto xd = x.dims();
-        auto m = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
+        auto m = detail::expand_reduced<Mask, Keep>(e, x);
         auto hit = cast<T>(x == m);
         auto count = broadcast_to_dims<typename X::shape_type>(reduce_node<kernels::red_sum, Mask, true, decltype(hit)>(hit), xd);
         return std::tuple{hit * detail::expand_reduced<Mask, Keep>(g, x) / count};
     } else if constexpr (std::is_same_v<K, kernels::red_prod>) {
         return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::prod_partials<Mask>(x)};
-    } else {  // logsumexp: the softmax over the reduced axes
-        const auto xd = x.dims();
-        auto l = broadcast_to_dims<typename X::shape_type>(reduce_node<K, Mask, true, X>(x), xd);
+    } else {  // logsumexp: the softmax over the reduced axes, from e's own value
+        auto l = detail::expand_reduced<Mask, Keep>(e, x);
         return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * exp(x - l)};
     }
 }

@@ -8,6 +8,7 @@
 //
 // The result is a reference to the function's own output tensor(s), valid until the next call
 // with the same argument types; copy it to keep it.
+#include <algorithm>
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -53,7 +54,37 @@ struct outputs_for<std::tuple<R...>> {
     using type = std::tuple<tensor_of<R>...>;
 };
 
-template <class Out, class X>
+// A node's children (a tensor has none).
+template <class E>
+auto children_or_none(const E& e) {
+    if constexpr (requires { e.children(); })
+        return e.children();
+    else
+        return std::tuple<>{};
+}
+// Does a node of type X occur in the expression tree E (E itself included)? A compile-time walk
+// over children(), for outputs that are also subexpressions of other outputs.
+template <class X, class E>
+struct occurs_in;
+template <class X, class Children>
+struct occurs_in_children : std::false_type {};
+template <class X, class... C>
+struct occurs_in_children<X, std::tuple<C...>> : std::disjunction<occurs_in<X, std::remove_cvref_t<C>>...> {};
+template <class X, class E>
+struct occurs_in
+    : std::disjunction<std::is_same<X, E>, occurs_in_children<X, decltype(detail::children_or_none(std::declval<const E&>()))>> {};
+// Output K of a tuple of outputs E is also read inside another output.
+template <std::size_t K, class E>
+constexpr bool output_shared() {
+    return []<std::size_t... J>(std::index_sequence<J...>) {
+        return ((J != K && occurs_in<std::tuple_element_t<K, E>, std::tuple_element_t<J, E>>::value) || ...);
+    }(std::make_index_sequence<std::tuple_size_v<E>>{});
+}
+
+// Evaluates output x into out. Shared: x is a subexpression of another output too (a value and
+// the gradient that reads it), so a kernel node's value is looked up and kept like any other
+// kernel result (common subexpressions) and computed once.
+template <bool Shared = false, class Out, class X>
 void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
     if constexpr (is_tensor_v<X>) {
         out = x;
@@ -69,6 +100,18 @@ void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
             return;
         }
         if (out.shape() != d) out.resize(d);
+        if constexpr (Shared && !is_elementwise_node<X>::value) {
+            if (ctx.persistent) {
+                using V = typename X::value_type;
+                if (const V* p = ctx.ws->template recall<V>(x)) {
+                    std::copy_n(p, dims_size(d), out.data());
+                } else {
+                    eval_block(x, out.data(), d, ctx);
+                    ctx.ws->remember(x, static_cast<const V*>(out.data()));
+                }
+                return;
+            }
+        }
         eval_block(x, out.data(), d, ctx);
     }
 }
@@ -208,7 +251,7 @@ class function {
             return static_cast<const Out&>(p.out);
         } else {
             [&]<std::size_t... K>(std::index_sequence<K...>) {
-                (detail::evaluate_output(std::get<K>(p.out), std::get<K>(e), ctx), ...);
+                (detail::evaluate_output<detail::output_shared<K, E>()>(std::get<K>(p.out), std::get<K>(e), ctx), ...);
             }(std::make_index_sequence<std::tuple_size_v<E>>{});
             return std::apply([](const auto&... o) { return std::tie(o...); }, p.out);
         }

@@ -158,6 +158,25 @@ struct evaluator<reshape_node<S, X>, R, std::enable_if_t<is_leaf<X>::value>>
         this->dims = e.dims();
     }
 };
+template <class X>
+struct is_reshape : std::false_type {};
+template <class S, class X>
+struct is_reshape<reshape_node<S, X>> : std::true_type {};
+// A reshaped kernel node is read in place from the node's own buffer (its kernel's output, found
+// or kept like any kernel result): not copied, and not computed a second time when the node is
+// also read elsewhere unreshaped (a reduction's value and the gradient that broadcasts it back).
+template <class S, class X, std::size_t R>
+struct evaluator<reshape_node<S, X>, R, std::enable_if_t<!is_elementwise_node<X>::value && !is_reshape<X>::value>>
+    : strided_eval<typename X::value_type, S::rank, R, bcast_inner<S>> {
+    using base_eval = strided_eval<typename X::value_type, S::rank, R, bcast_inner<S>>;
+    evaluator<X, X::rank> child;
+    evaluator(const reshape_node<S, X>& e, eval_ctx& ctx) : child(e.x, ctx) { this->dims = e.dims(); }
+    // The child's buffer may be inline storage that moved with this evaluator: its address now.
+    void bind(const dims_t<R>& out) {
+        this->base = child.fused ? child.fused : child.buf.data();
+        base_eval::bind(out);
+    }
+};
 }  // namespace detail
 
 }  // namespace tfx
