@@ -122,6 +122,27 @@ inline constexpr bool scalar_output = S::rank == 0;
 template <std::size_t N, std::size_t... Is>
 inline constexpr bool inputs_exist = ((Is < N) && ...);
 
+// The adjoints computed so far by a reverse pass: each link holds one and refers to the link before
+// it, all alive on the stack of the pass's recursion, so an adjoint (an expression that may hold
+// large subtrees) is built once in place and never copied as the pass goes on.
+struct adjoint_chain_end {
+    static constexpr std::size_t size = 0;
+};
+template <class Prev, class A>
+struct adjoint_link {
+    static constexpr std::size_t size = Prev::size + 1;
+    const Prev& prev;
+    A a;
+};
+// The adjoint of key I (in the order the pass computed them).
+template <std::size_t I, class L>
+const auto& adjoint_at(const L& l) {
+    if constexpr (I + 1 == L::size)
+        return l.a;
+    else
+        return adjoint_at<I>(l.prev);
+}
+
 // Reverse mode over the DAG of y: keys in reverse topological order, one adjoint each. A node
 // reached along several edges gets the sum of their contributions, computed once into workspace
 // memory (so the adjoints above it are not copied into every path below it); any other adjoint
@@ -136,7 +157,7 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
     static auto contribution(const Root& root, const H& h) {
         return [&]<class P, std::size_t C>(dag::edge<P, C, Key>*) {
             constexpr std::size_t at = boost::mp11::mp_find<KR, P>::value;
-            const auto& hp = std::get<at>(h);
+            const auto& hp = adjoint_at<at>(h);
             if constexpr (is_zero<decltype(hp)>)
                 return zero_t{};
             else
@@ -182,13 +203,14 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
         }
     }
 
-    template <std::size_t N = 0, class Seed, class H = std::tuple<>>
-    static auto run(const Root& root, eval_ctx& ctx, const Seed& seed, H h = {}) {
+    // Every key's adjoint, then done(chain of them all): done copies out what it needs.
+    template <std::size_t N = 0, class Seed, class Done, class H = adjoint_chain_end>
+    static auto run(const Root& root, eval_ctx& ctx, const Seed& seed, const Done& done, const H& h = {}) {
         if constexpr (N == boost::mp11::mp_size<KR>::value) {
-            return h;
+            return done(h);
         } else {
-            auto a = adjoint<N>(root, ctx, h, seed);
-            return run<N + 1>(root, ctx, seed, std::tuple_cat(std::move(h), std::tuple{std::move(a)}));
+            const adjoint_link<H, decltype(adjoint<N>(root, ctx, h, seed))> next{h, adjoint<N>(root, ctx, h, seed)};
+            return run<N + 1>(root, ctx, seed, done, next);
         }
     }
 };
@@ -198,18 +220,19 @@ template <bool Nested, std::size_t... Is, class Y, class Seed, class... Syms>
 auto cotangents_of(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... syms) {
     using pass = reverse_pass<Y, index_list<Is...>, Nested>;
     using KR = typename pass::KR;
-    auto h = pass::run(y, ctx, seed);
     const auto sym_tuple = std::tie(syms...);
-    [[maybe_unused]] auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
-        const auto& s = std::get<I>(sym_tuple);
-        using S = std::remove_cvref_t<decltype(s)>;
-        constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
-        if constexpr (at == boost::mp11::mp_size<KR>::value)
-            return finish_adjoint(s, zero_t{});
-        else
-            return finish_adjoint(s, std::get<at>(h));
-    };
-    return std::tuple{one(std::integral_constant<std::size_t, Is>{})...};
+    return pass::run(y, ctx, seed, [&](const auto& h) {
+        [[maybe_unused]] auto one = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+            const auto& s = std::get<I>(sym_tuple);
+            using S = std::remove_cvref_t<decltype(s)>;
+            constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
+            if constexpr (at == boost::mp11::mp_size<KR>::value)
+                return finish_adjoint(s, zero_t{});
+            else
+                return finish_adjoint(s, adjoint_at<at>(h));
+        };
+        return std::tuple{one(std::integral_constant<std::size_t, Is>{})...};
+    });
 }
 
 // The cotangents of the symbols syms (arg<I> of any indices, distinct), for the cotangent seed of y.
@@ -218,15 +241,16 @@ template <class Y, class Seed, class... Syms>
 auto cotangents_for(eval_ctx& ctx, const Y& y, const Seed& seed, const Syms&... syms) {
     using pass = reverse_pass<Y, index_list<Syms::index...>, false>;
     using KR = typename pass::KR;
-    auto h = pass::run(y, ctx, seed);
-    [[maybe_unused]] auto one = [&]<class S>(const S& s) {
-        constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
-        if constexpr (at == boost::mp11::mp_size<KR>::value)
-            return finish_adjoint(s, zero_t{});
-        else
-            return finish_adjoint(s, std::get<at>(h));
-    };
-    return std::tuple{one(syms)...};
+    return pass::run(y, ctx, seed, [&](const auto& h) {
+        [[maybe_unused]] auto one = [&]<class S>(const S& s) {
+            constexpr std::size_t at = boost::mp11::mp_find<KR, S>::value;
+            if constexpr (at == boost::mp11::mp_size<KR>::value)
+                return finish_adjoint(s, zero_t{});
+            else
+                return finish_adjoint(s, adjoint_at<at>(h));
+        };
+        return std::tuple{one(syms)...};
+    });
 }
 
 // The gradients of y (rank 0) with respect to the symbols Is among syms.
