@@ -12,9 +12,12 @@
 
 namespace tfx::kernels {
 
-// out[j] = ev(j) for j in [i, n): out points at the row's start.
+// out[j] = ev(j) for j in [i, n): out points at the row's start. Flattened: everything the
+// evaluator calls (xsimd's exp, tanh, ...) is inlined into the loop. In a large translation unit
+// GCC's inlining budget otherwise runs out and leaves such a function out of line, a call per batch
+// (logsumexp's gradient pass took twice as long in bench_autodiff as in a small program).
 template <class T, class Ev>
-inline void simd_row(T* out, std::size_t n, const Ev& ev, std::size_t i = 0) {
+[[gnu::flatten]] inline void simd_row(T* out, std::size_t n, const Ev& ev, std::size_t i = 0) {
     using B = simd<T>;
     constexpr std::size_t W = B::size;
     for (; i + 2 * W <= n; i += 2 * W) {

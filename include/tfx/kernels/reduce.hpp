@@ -67,9 +67,9 @@ inline T horizontal(const B& b) {
     }
 }
 
-// Reduce values [i, n) of one row of ev (already seeked).
+// Reduce values [i, n) of one row of ev (already seeked). Flattened, as simd_row (loop.hpp).
 template <class K, class T, class Ev>
-inline T reduce_range(std::size_t i, std::size_t n, const Ev& ev, bool use_simd) {
+[[gnu::flatten]] inline T reduce_range(std::size_t i, std::size_t n, const Ev& ev, bool use_simd) {
     T r = K::template identity<T>();
     if constexpr (Ev::template simd_as<T>) {
         if (use_simd) {
