@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -33,6 +34,26 @@ struct no_epilogue {
 };
 
 namespace detail {
+// An epilogue with its type erased: one indirect call per finished MR x NR tile, a few ns against
+// the tile's hundreds of FMAs. The five loops are then compiled once per element type and register
+// block, not once per fused expression (each of which used to instantiate them whole, with every
+// micro-kernel variant: a model's training step has several).
+struct epilogue_ref {
+    void* obj = nullptr;
+    void (*fn)(void*, std::size_t, std::size_t, std::size_t, std::size_t) = nullptr;
+
+    template <class Epi>
+    static epilogue_ref of(Epi& epi) noexcept {
+        if constexpr (std::is_same_v<std::remove_cv_t<Epi>, no_epilogue>) {
+            return {};
+        } else {
+            return {const_cast<void*>(static_cast<const void*>(std::addressof(epi))),
+                    [](void* o, std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
+                        (*static_cast<Epi*>(o))(i0, j0, rows, cols);
+                    }};
+        }
+    }
+};
 
 // Calls f(integral_constant<0>) ... f(integral_constant<N-1>): a compile-time loop, for dispatch on
 // a runtime count to a template and for indices that must be constants (registers, not memory).
@@ -419,9 +440,12 @@ inline void tile(std::size_t kc, panel<T> a, panel<T> b, T* c, std::size_t ldc, 
 
 // The five loops. Block sizes shrink to the problem and are balanced, so that k = KC + 1 does not
 // cost a nearly empty second pass.
-template <class T, std::size_t MR, std::size_t NV, class Epi>
-void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b,
-                  T* c, std::size_t ldc, Epi& epi, const block_sizes& bs) {
+// Never inlined or cloned: one copy per T serves every caller (otherwise GCC copied it into each
+// caller, or cloned it for each constant epilogue).
+template <class T, std::size_t MR, std::size_t NV>
+[[gnu::noinline, gnu::noclone]] void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a,
+                                                  matrix_ref<T> b, T* c, std::size_t ldc, epilogue_ref epi,
+                                                  const block_sizes& bs) {
     constexpr std::size_t W = simd<T>::size;
     constexpr std::size_t NR = NV * W;
     auto balanced = [](std::size_t total, std::size_t block, std::size_t unit) {
@@ -492,7 +516,7 @@ void gemm_blocked(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, 
                                                          : panel<T>{ablock + ir, a.cs};
                         run_tile(ap, bp, c + (ic + ir) * ldc + jc + jr, rows, cols, kc, accumulate);
                         // The tile is final and still in L1: fuse the epilogue here.
-                        if (last) epi(ic + ir, jc + jr, rows, cols);
+                        if (last && epi.fn) epi.fn(epi.obj, ic + ir, jc + jr, rows, cols);
                     }
                 }
             }
@@ -560,7 +584,7 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_r
     const std::size_t width = m * n * k >= detail::parallel_gemm_work ? tfx::detail::parallel_width() : 1;
     const detail::gemm_split split = width > 1 ? detail::choose_gemm_split(m, n, rb::mr, rb::nr, width) : detail::gemm_split{};
     if (split.tm * split.tn == 1) {
-        detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, epi, blocks);
+        detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, detail::epilogue_ref::of(epi), blocks);
         return;
     }
     const std::size_t rows = ((m + rb::mr - 1) / rb::mr + split.tm - 1) / split.tm * rb::mr;
@@ -570,9 +594,8 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_r
         if (i0 >= m || j0 >= n) return;
         const matrix_ref<T> ab{a.p + std::ptrdiff_t(i0) * a.rs, a.rs, a.cs};
         const matrix_ref<T> bb{b.p + std::ptrdiff_t(j0) * b.cs, b.rs, b.cs};
-        no_epilogue none;
         detail::gemm_blocked<T, rb::mr, rb::nv>(std::min(rows, m - i0), std::min(cols, n - j0), k, ab, bb,
-                                                c + i0 * ldc + j0, ldc, none, blocks);
+                                                c + i0 * ldc + j0, ldc, detail::epilogue_ref{}, blocks);
     });
     if constexpr (!std::is_same_v<std::decay_t<Epi>, no_epilogue>) epi(std::size_t(0), std::size_t(0), m, n);
 }
