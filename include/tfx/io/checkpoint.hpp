@@ -227,17 +227,9 @@ inline std::string mismatch(const slot& s, const io::npy_header& h) {
     return {};
 }
 
-template <class... C>
-void restore(const std::filesystem::path& path, bool partial, C&... collections) {
-    std::vector<slot> slots;
-    auto collect = [&](std::string_view name, auto& t) {
-        constexpr bool ok = is_tensor_v<decltype(t)> && !std::is_const_v<std::remove_reference_t<decltype(t)>>;
-        static_assert(ok, "tfx: checkpoint::restore: a collection's for_each_variable handed f a const tensor (or not a "
-                          "tfx::tensor); restore needs tensor& to write into");
-        if constexpr (ok) slots.push_back(make_slot(name, t));
-    };
-    (collections.for_each_variable(collect), ...);
-
+// Restores the slots from path: all the work that does not depend on the variables' types, so it
+// is compiled once, not once per model and call site.
+inline void restore_slots(const std::filesystem::path& path, bool partial, const std::vector<slot>& slots) {
     const std::string op = "tfx: checkpoint::restore: " + io::detail::in_quotes(path) + ": ";
     std::unordered_set<std::string_view> names;
     for (const auto& s : slots) {
@@ -285,6 +277,19 @@ void restore(const std::filesystem::path& path, bool partial, C&... collections)
         staged.push_back(slots[i].stage(r));
     }
     for (std::size_t i = 0; i < slots.size(); ++i) slots[i].commit(slots[i].target, staged[i].get());
+}
+
+template <class... C>
+void restore(const std::filesystem::path& path, bool partial, C&... collections) {
+    std::vector<slot> slots;
+    auto collect = [&](std::string_view name, auto& t) {
+        constexpr bool ok = is_tensor_v<decltype(t)> && !std::is_const_v<std::remove_reference_t<decltype(t)>>;
+        static_assert(ok, "tfx: checkpoint::restore: a collection's for_each_variable handed f a const tensor (or not a "
+                          "tfx::tensor); restore needs tensor& to write into");
+        if constexpr (ok) slots.push_back(make_slot(name, t));
+    };
+    (collections.for_each_variable(collect), ...);
+    restore_slots(path, partial, slots);
 }
 
 }  // namespace detail
