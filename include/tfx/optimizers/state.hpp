@@ -313,27 +313,19 @@ class optimizer_state {
     }
     template <class T, index_t... E>
     static variable_slots make_slots(const tensor<T, E...>& v, const std::string& name, const slot_specs& specs) {
-        const auto d = v.shape();
-        return make_slots<T, sizeof...(E)>(std::vector<std::size_t>(d.begin(), d.end()), name, specs);
+        return make_slots<T, sizeof...(E)>(v.shape(), name, specs);
     }
     // The work, per element type and rank only (not per variable type: a model has many).
     template <class T, std::size_t R>
-    static variable_slots make_slots(std::vector<std::size_t> d, const std::string& name, const slot_specs& specs) {
-        variable_slots r{name, std::move(d), {}, slot_variant(std::in_place_type<slots_of<T, R>>)};
+    static variable_slots make_slots(const dims_t<R>& d, const std::string& name, const slot_specs& specs) {
+        variable_slots r{name, std::vector<std::size_t>(d.begin(), d.end()), {}, slot_variant(std::in_place_type<slots_of<T, R>>)};
         auto& s = std::get<slots_of<T, R>>(r.slots);
         s.tensors.reserve(specs.count);
         for (std::size_t k = 0; k < specs.count; ++k) {
             r.slot_names.push_back(name + "/" + specs.list[k].name);
-            s.tensors.emplace_back(uninitialized, dims_from<R>(r.dims)).fill(T(specs.list[k].initial));
+            s.tensors.emplace_back(uninitialized, d).fill(T(specs.list[k].initial));
         }
         return r;
-    }
-
-    template <std::size_t R>
-    static std::array<std::size_t, R> dims_from(const std::vector<std::size_t>& d) {
-        std::array<std::size_t, R> a{};
-        std::copy(d.begin(), d.end(), a.begin());
-        return a;
     }
 
     template <class Opt, class G, class T, index_t... E>
