@@ -504,6 +504,61 @@ TEST_CASE("build makes slots of the variable's type and shape, named <variable>/
     CHECK(state_of(plain) == named_values{{"iterations", {0.0}}});
 }
 
+// An optimizer of a user's own: no optimizer_state, only for_each_variable.
+struct own_optimizer {
+    tensor<float, 2> w{1, 2};
+    template <class F>
+    void for_each_variable(F&& f) const {
+        f(std::string_view("w"), w);
+    }
+};
+
+TEST_CASE("slots_for visits the slots of the given variable types only, and names slots of another type", "[optimizers]") {
+    // What a compiled model hands checkpoints: its visitors are compiled for these slot types only.
+    vars4 v(1);  // float [5, 7], double [7, 3], double scalar, float [3]
+    optimizers::adam opt{.learning_rate = 0.1};
+    opt.build(v.tie(), names4);
+    opt.apply_gradients(vars4(7).ctie(), v.tie());
+    const auto all = state_of(opt);
+    REQUIRE(all.size() == 9);
+
+    using vars_t = decltype(v.tie());
+    named_values seen;
+    std::vector<std::size_t> ranks;
+    optimizers::detail::slots_for<vars_t>(std::as_const(opt)).for_each_variable([&](std::string_view name, const auto& t) {
+        seen.emplace_back(std::string(name), std::vector<double>(t.begin(), t.end()));
+        ranks.push_back(std::remove_cvref_t<decltype(t)>::rank);
+    });
+    CHECK(seen == all);
+    CHECK(ranks == std::vector<std::size_t>{0, 2, 2, 2, 2, 0, 0, 1, 1});
+
+    // Writable, for restore.
+    optimizers::detail::slots_for<vars_t>(opt).for_each_variable([](std::string_view, auto& t) {
+        for (auto& x : t) x = 0.5;
+    });
+    for (std::size_t i = 1; i < all.size(); ++i) CHECK(state_of(opt)[i].second == std::vector<double>(all[i].second.size(), 0.5));
+
+    // Without double [?, 3] among the types, "dense/bias" has slots of a type not given: a
+    // value_error before f sees them.
+    using fewer_t = std::tuple<tensor<float, 5, 7>&, tensor<double>&, tensor<float, dyn>&>;
+    std::vector<std::string> names;
+    const auto visit_fewer = [&] {
+        optimizers::detail::slots_for<fewer_t>(std::as_const(opt)).for_each_variable(
+            [&](std::string_view name, const auto&) { names.emplace_back(name); });
+    };
+    CHECK_THROWS_AS(visit_fewer(), value_error);
+    names.clear();
+    CHECK_THROWS_WITH(visit_fewer(), Contains("tfx: optimizers: the slots of \"dense/bias\" are for a double tensor of shape [7, 3], not the "
+                                          "type of any variable given (was the optimizer built for other variables?)"));
+    CHECK(names == std::vector<std::string>{"iterations", "dense/kernel/m", "dense/kernel/v"});
+
+    // An optimizer of the user's own is visited as it is.
+    const own_optimizer own;
+    names.clear();
+    optimizers::detail::slots_for<fewer_t>(own).for_each_variable([&](std::string_view name, const auto&) { names.emplace_back(name); });
+    CHECK(names == std::vector<std::string>{"w"});
+}
+
 TEST_CASE("a second build with the same variables changes nothing", "[optimizers]") {
     vars4 v(1);
     optimizers::adam opt{.learning_rate = 0.1};

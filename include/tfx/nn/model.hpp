@@ -173,6 +173,7 @@ class compiled final : public compiled_base<M> {
         }
     };
     using grad_fn = decltype(tfx::value_and_grad<1>(std::declval<loss_value>()));
+    using variables = decltype(std::declval<M&>().trainable_variables());  // std::tuple<V&...>
 
    public:
     compiled(Opt opt, Loss loss, Ms... ms)
@@ -246,7 +247,7 @@ class compiled final : public compiled_base<M> {
     }
 
     void save(const std::filesystem::path& path, const M& m) const override {
-        checkpoint::save(path, m, checkpoint::scope("optimizer", std::as_const(opt_)));
+        checkpoint::save(path, m, checkpoint::scope("optimizer", optimizers::detail::slots_for<variables>(std::as_const(opt_))));
     }
     void restore(const std::filesystem::path& path, M& m) override {
         // Files without optimizer slots (Keras, too, creates them only at the first step):
@@ -279,7 +280,7 @@ class compiled final : public compiled_base<M> {
         // A model that has not trained yet has no optimizer slots: build them first so that the
         // checkpoint's optimizer state has somewhere to go.
         opt_.build(m.trainable_variables(), m.trainable_variable_names());
-        checkpoint::restore(path, m, checkpoint::scope("optimizer", opt_));
+        checkpoint::restore(path, m, checkpoint::scope("optimizer", optimizers::detail::slots_for<variables>(opt_)));
     }
     std::int64_t iterations() const override { return opt_.iterations(); }
 

@@ -8,6 +8,7 @@
 // with std::get_if after checking dtype, rank and shape.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -64,6 +65,17 @@ struct slot_variant_of<std::index_sequence<R...>> {
 };
 using slot_variant = typename slot_variant_of<std::make_index_sequence<max_rank + 1>>::type;
 
+// Slot types as a set: bit i stands for slot_variant's alternative i.
+inline constexpr unsigned all_slot_types = (1u << std::variant_size_v<slot_variant>) - 1;
+template <class T, std::size_t R>
+inline constexpr unsigned slot_type_bit = [] {
+    if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && R <= max_rank)
+        return 1u << ((std::is_same_v<T, float> ? 0 : max_rank + 1) + R);
+    else
+        return 0u;  // a type that gets no slots (build rejects it)
+}();
+static_assert(std::is_same_v<std::variant_alternative_t<std::countr_zero(slot_type_bit<double, 2>), slot_variant>, slots_of<double, 2>>);
+
 struct variable_slots {
     std::string name;                     // "dense/kernel"
     std::vector<std::size_t> dims;        // the variable's shape
@@ -84,6 +96,16 @@ struct variable_info<tensor<T, E...>> {
     using shape_type = tfx::shape<E...>;
     static constexpr std::size_t rank = sizeof...(E);
 };
+
+// The slot types of variables V... (tensors; others add nothing).
+template <class... V>
+inline constexpr unsigned slot_types_of = (0u | ... | [] {
+    using info = variable_info<std::remove_cvref_t<V>>;
+    if constexpr (info::is_tensor)
+        return slot_type_bit<typename info::value_type, info::rank>;
+    else
+        return 0u;
+}());
 
 template <class V>
 inline constexpr bool is_variable_tuple = false;
@@ -107,7 +129,12 @@ inline std::string number(double v) {
     const auto r = std::to_chars(buf, buf + sizeof buf, v);
     return std::string(buf, r.ptr);
 }
-inline std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+inline std::string in_quotes(std::string_view s) {  // (appended: GCC 12 warns falsely about "\"" + std::string)
+    std::string r;
+    r.reserve(s.size() + 2);
+    r.append(1, '"').append(s).append(1, '"');
+    return r;
+}
 
 // Each check states its static_asserts and returns whether they hold, so that callers can stop
 // (if constexpr) before a failed check turns into a cascade of errors.
@@ -199,23 +226,22 @@ class optimizer_state {
     // "iterations", then each variable's slots "<name>/<slot>".
     template <class F>
     void for_each_variable(F& f) {
-        f(std::string_view("iterations"), iterations_);
-        for (auto& r : vars_)
-            std::visit(
-                [&](auto& s) {
-                    for (std::size_t k = 0; k < s.tensors.size(); ++k) f(std::string_view(r.slot_names[k]), s.tensors[k]);
-                },
-                r.slots);
+        visit_variables<all_slot_types>(*this, f);
     }
     template <class F>
     void for_each_variable(F& f) const {
-        f(std::string_view("iterations"), iterations_);
-        for (const auto& r : vars_)
-            std::visit(
-                [&](const auto& s) {
-                    for (std::size_t k = 0; k < s.tensors.size(); ++k) f(std::string_view(r.slot_names[k]), s.tensors[k]);
-                },
-                r.slots);
+        visit_variables<all_slot_types>(*this, f);
+    }
+    // The same, with f instantiated only for the slot types in Types (slot_types_of<V...>): each
+    // visitor a checkpoint hands in is otherwise compiled for all 12 (float, double) x rank 0..5,
+    // where a model has two or three. Slots of another type are a value_error.
+    template <unsigned Types, class F>
+    void for_each_variable_of(F& f) {
+        visit_variables<Types>(*this, f);
+    }
+    template <unsigned Types, class F>
+    void for_each_variable_of(F& f) const {
+        visit_variables<Types>(*this, f);
     }
 
    private:
@@ -223,6 +249,29 @@ class optimizer_state {
     std::vector<variable_slots> vars_;
     std::size_t slot_count_ = 0;  // slots per variable
     bool built_ = false;
+
+    template <unsigned Types, class Self, class F>
+    static void visit_variables(Self& self, F& f) {
+        f(std::string_view("iterations"), self.iterations_);
+        for (auto& r : self.vars_) {
+            const bool visited = [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return (visit_slots<I, Types>(r, f) || ...);
+            }(std::make_index_sequence<std::variant_size_v<slot_variant>>{});
+            if (!visited)
+                throw value_error("tfx: optimizers: the slots of " + in_quotes(r.name) + " are for " + describe(r) +
+                                  ", not the type of any variable given (was the optimizer built for other variables?)");
+        }
+    }
+    template <std::size_t I, unsigned Types, class R, class F>
+    static bool visit_slots(R& r, F& f) {
+        if constexpr ((Types >> I & 1u) != 0) {
+            if (auto* s = std::get_if<I>(&r.slots)) {
+                for (std::size_t k = 0; k < s->tensors.size(); ++k) f(std::string_view(r.slot_names[k]), s->tensors[k]);
+                return true;
+            }
+        }
+        return false;
+    }
 
     template <class Opt, class... V>
     void build_checked(const Opt& opt, const std::tuple<V&...>& vars, std::vector<std::string> names) {
@@ -336,5 +385,31 @@ class optimizer_state {
         opt.template update<T>(lr, iterations_(), w.size(), g.data(), w.data(), p.data());
     }
 };
+
+
+// The slot types of a variable tuple (std::tuple<V&...>, as trainable_variables() gives).
+template <class Vars>
+inline constexpr unsigned slot_types_in = all_slot_types;
+template <class... V>
+inline constexpr unsigned slot_types_in<std::tuple<V&...>> = slot_types_of<V...>;
+
+// opt as a checkpoint collection whose visitors are compiled only for the slot types of the
+// variables Vars (a compiled model saves and restores its optimizer so). An optimizer without an
+// optimizer_state (a user's own) is visited as it is.
+template <unsigned Types, class Opt>
+struct typed_slots {
+    Opt& opt;
+    template <class F>
+    void for_each_variable(F&& f) const {
+        if constexpr (requires { opt.state_.template for_each_variable_of<Types>(f); })
+            opt.state_.template for_each_variable_of<Types>(f);
+        else
+            opt.for_each_variable(f);
+    }
+};
+template <class Vars, class Opt>
+typed_slots<slot_types_in<Vars>, Opt> slots_for(Opt& opt) {
+    return {opt};
+}
 
 }  // namespace tfx::optimizers::detail
