@@ -36,6 +36,7 @@ std::string printed(const Tn& t) {
 
 // Catch's Contains matcher, spelled once.
 using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
 
 }  // namespace
 
@@ -164,6 +165,24 @@ TEST_CASE("a nested list that does not fit the static extents throws shape_error
     CHECK_THROWS_AS((tensor<float, 3>(std::initializer_list<float>{1, 2})), tfx::shape_error);
     CHECK_THROWS_WITH((tensor<float, 2, 3>(list2{{1, 2}, {3, 4}})), Contains("[2, 2]") && Contains("[2, 3]"));
     CHECK_THROWS_WITH((tensor<float, dyn, 3>(list2{{1, 2, 3, 4}})), Contains("[1, 4]") && Contains("[?, 3]"));
+}
+
+TEST_CASE("run-time shape mismatches of reshape, assignment and conversion name both shapes", "[tensor]") {
+    tensor<float, dyn, dyn> x(2, 3);
+    CHECK_THROWS_WITH((tensor<float, dyn, 4>(tfx::reshape<dyn, 4>(x))),
+                      Equals("tfx: reshape: cannot reshape [2, 3] (6 elements) to [?, 4]"));
+    CHECK_THROWS_WITH((tensor<float, dyn, dyn>(tfx::reshape_to<dyn, dyn>(x, {3, 4}))),
+                      Equals("tfx: reshape: cannot reshape [2, 3] to [3, 4]"));
+    CHECK_THROWS_AS((tensor<float, dyn, 4>(tfx::reshape<dyn, 4>(x))), tfx::shape_error);
+
+    tensor<float, dyn, 2> y(5);
+    y(4, 1) = 7;
+    CHECK_THROWS_WITH(y = x + 1.0f, Equals("tfx: assignment: expression of shape [2, 3] does not fit tensor shape [?, 2]"));
+    CHECK(y.shape() == dims_t<2>{5, 2});  // unchanged
+    CHECK(y(4, 1) == 7);
+
+    const tensor<float, 2, dyn> z(3);
+    CHECK_THROWS_WITH((tensor<float, 2, 2>(z)), Equals("tfx: tensor conversion: shape [2, 3] does not fit tensor shape [2, 2]"));
 }
 
 TEMPLATE_TEST_CASE("a rank-0 tensor holds one value read with ()", "[tensor]", float, double) {

@@ -3,8 +3,10 @@
 // it expected.
 #include <array>
 #include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tfx {
 
@@ -25,17 +27,30 @@ class io_error : public error {
     using error::error;
 };
 
-// "[2, 3]" for a run-time shape.
-template <class Shape>
-std::string shape_string(const Shape& s) {
+// "[2, 3]" for a run-time shape. The work is one plain function: messages are built for many
+// shape types, and each template instance would be compiled in every TU that names it.
+inline std::string shape_string(std::span<const std::size_t> s) {
     std::string r = "[";
-    bool first = true;
-    for (auto v : s) {
-        if (!first) r += ", ";
-        r += std::to_string(v);
-        first = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i) r += ", ";
+        r += std::to_string(s[i]);
     }
     return r + "]";
+}
+template <class Shape>
+std::string shape_string(const Shape& s) {
+    if constexpr (std::is_convertible_v<const Shape&, std::span<const std::size_t>>) {
+        return shape_string(std::span<const std::size_t>(s));
+    } else {
+        std::string r = "[";
+        bool first = true;
+        for (auto v : s) {
+            if (!first) r += ", ";
+            r += std::to_string(v);
+            first = false;
+        }
+        return r + "]";
+    }
 }
 
 }  // namespace tfx

@@ -4,7 +4,9 @@
 // std::array<std::size_t, rank>.
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "config.hpp"
@@ -118,14 +120,30 @@ bool dims_fit(const dims_t<S::rank>& d) {
     return true;
 }
 
-template <class S>
-std::string shape_string_static() {
+// "[?, 3]" for static extents (dyn as "?").
+inline std::string extents_string(std::span<const index_t> e) {
     std::string r = "[";
-    for (std::size_t i = 0; i < S::rank; ++i) {
+    for (std::size_t i = 0; i < e.size(); ++i) {
         if (i) r += ", ";
-        r += S::extents[i] == dyn ? std::string("?") : std::to_string(S::extents[i]);
+        r += e[i] == dyn ? std::string("?") : std::to_string(e[i]);
     }
     return r + "]";
+}
+template <class S>
+std::string shape_string_static() {
+    return extents_string(S::extents);
+}
+
+// shape_error "<head>[2, 3]<middle>[?, 4]": a run-time shape against static extents.
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_shape_mismatch(std::string_view head, std::span<const std::size_t> d,
+                                                                         std::string_view middle,
+                                                                         std::span<const index_t> extents) {
+    throw shape_error(std::string(head) + shape_string(d) + std::string(middle) + extents_string(extents));
+}
+// shape_error "tfx: <what>: shape [..] does not fit tensor shape [..]".
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_fit(const char* what, std::span<const std::size_t> d,
+                                                                  std::span<const index_t> extents) {
+    throw_shape_mismatch(std::string("tfx: ") + what + ": shape ", d, " does not fit tensor shape ", extents);
 }
 
 template <std::size_t R>

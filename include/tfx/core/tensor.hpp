@@ -271,9 +271,7 @@ class tensor : public expr_base<T, tfx::shape<E...>> {
         return d;
     }
     void check_fits(const char* what, const dims_t<rank>& d) const {
-        if (!dims_fit<shape_type>(d))
-            throw shape_error(std::string("tfx: ") + what + ": shape " + shape_string(d) + " does not fit tensor shape " +
-                              shape_string_static<shape_type>());
+        if (!dims_fit<shape_type>(d)) throw_not_fit(what, d, shape_type::extents);
     }
     template <class... I>
     std::size_t offset(I... i) const {

@@ -43,8 +43,8 @@ void assign(tensor<T, E...>& dst, const X& x) {
         // Shapes are worked out (and checked) before anything is written.
         const dims_t<Dst::rank> d = detail::expr_dims(x);
         if (!dims_fit<typename Dst::shape_type>(d))
-            throw shape_error("tfx: assignment: expression of shape " + shape_string(d) +
-                              " does not fit tensor shape " + shape_string_static<typename Dst::shape_type>());
+            throw_shape_mismatch("tfx: assignment: expression of shape ", d, " does not fit tensor shape ",
+                                 Dst::shape_type::extents);
         // A kernel may read its operands after it has started writing, and a resize frees the old
         // storage: either way, evaluate into fresh storage when the destination is read.
         const bool in_place = !references(x, dst.data()) || (is_elementwise_node<X>::value && dst.shape() == d);

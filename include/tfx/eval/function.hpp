@@ -91,8 +91,7 @@ void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
     } else {
         const auto d = x.dims();
         if (!dims_fit<typename Out::shape_type>(d))
-            throw shape_error("tfx: function: output of shape " + shape_string(d) + " does not fit " +
-                              shape_string_static<typename Out::shape_type>());
+            throw_shape_mismatch("tfx: function: output of shape ", d, " does not fit ", Out::shape_type::extents);
         if (references(x, out.data())) {  // an earlier result passed back in as an argument
             Out tmp(uninitialized, d);
             eval_block(x, tmp.data(), d, ctx);

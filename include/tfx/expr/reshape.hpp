@@ -29,6 +29,18 @@ inline constexpr bool reshape_compatible = [] {
     }
 }();
 
+namespace detail {
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_reshape(std::span<const std::size_t> from, std::span<const std::size_t> to) {
+    throw shape_error("tfx: reshape: cannot reshape " + shape_string(from) + " to " + shape_string(to));
+}
+[[noreturn, gnu::cold, gnu::noinline]] inline void throw_reshape(std::span<const std::size_t> from, std::span<const index_t> to) {
+    std::size_t n = 1;
+    for (auto e : from) n *= e;
+    throw shape_error("tfx: reshape: cannot reshape " + shape_string(from) + " (" + std::to_string(n) + " elements) to " +
+                      extents_string(to));
+}
+}  // namespace detail
+
 template <class S, class X>
 struct reshape_node : expr_base<typename X::value_type, S> {
     using T = typename X::value_type;
@@ -44,8 +56,7 @@ struct reshape_node : expr_base<typename X::value_type, S> {
         const auto xd = x.dims();
         const std::size_t n = dims_size(xd);
         if (has_target) {
-            if (dims_size(target) != n || !dims_fit<S>(target))
-                throw shape_error("tfx: reshape: cannot reshape " + shape_string(xd) + " to " + shape_string(target));
+            if (dims_size(target) != n || !dims_fit<S>(target)) detail::throw_reshape(xd, target);
             return target;
         }
         dims_t<S::rank> r{};
@@ -57,9 +68,7 @@ struct reshape_node : expr_base<typename X::value_type, S> {
                 known *= (r[i] = std::size_t(S::extents[i]));
         }
         if (at < S::rank) r[at] = known ? n / known : 0;
-        if (dims_size(r) != n)
-            throw shape_error("tfx: reshape: cannot reshape " + shape_string(xd) + " (" + std::to_string(n) +
-                              " elements) to " + shape_string_static<S>());
+        if (dims_size(r) != n) detail::throw_reshape(xd, S::extents);
         return r;
     }
     // The child is computed straight into the output: row-major order is all a reshape keeps.

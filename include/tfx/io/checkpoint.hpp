@@ -206,12 +206,7 @@ slot make_slot(std::string_view name, tensor<T, E...>& t) {
 }
 
 inline std::string shape_text(const std::vector<std::size_t>& d) { return shape_string(d); }
-inline std::string shape_text(const std::vector<index_t>& extents) {  // "[?, 3]"
-    std::string r = "[";
-    for (std::size_t i = 0; i < extents.size(); ++i)
-        r += (i ? ", " : "") + (extents[i] == dyn ? std::string("?") : std::to_string(extents[i]));
-    return r + "]";
-}
+inline std::string shape_text(const std::vector<index_t>& extents) { return extents_string(extents); }  // "[?, 3]"
 
 // What is wrong with the member's header for this slot, or an empty string.
 inline std::string mismatch(const slot& s, const io::npy_header& h) {

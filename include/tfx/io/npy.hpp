@@ -482,29 +482,36 @@ constexpr std::string_view cpp_type_name(dtype t) noexcept {
     constexpr std::string_view d[] = {"float", "double", "std::int32_t", "std::int64_t", "bool", "std::uint8_t"};
     return d[int(t)];
 }
-template <class S>
-std::string tensor_type_string(dtype t) {
+inline std::string tensor_type_string(dtype t, std::span<const index_t> extents) {
     std::string r = "tensor<" + std::string(cpp_type_name(t));
-    for (auto e : S::extents) r += e == dyn ? std::string(", dyn") : ", " + std::to_string(e);
+    for (auto e : extents) r += e == dyn ? std::string(", dyn") : ", " + std::to_string(e);
     return r + ">";
 }
+template <class S>
+std::string tensor_type_string(dtype t) {
+    return tensor_type_string(t, S::extents);
+}
 
-// Checks a header against tensor<T, E...> and returns the run-time shape.
-template <class T, index_t... E>
-dims_t<sizeof...(E)> dims_for(const npy_header& h, const std::string& op, const std::string& where) {
-    using S = tfx::shape<E...>;
-    constexpr dtype want = dtype_of<T>();
+// Checks a header against a tensor of dtype want and static extents, and writes the run-time
+// shape to d (extents.size() values).
+inline void check_header(const npy_header& h, const std::string& op, const std::string& where, dtype want,
+                         std::span<const index_t> extents, std::size_t* d) {
     if (h.type != want)
-        throw io_error(dtype_mismatch(op, where, h.type, want) + " for a " + tensor_type_string<S>(want));
-    dims_t<S::rank> d{};
-    bool fits = h.shape.size() == S::rank;
-    for (std::size_t i = 0; fits && i < S::rank; ++i) {
+        throw io_error(dtype_mismatch(op, where, h.type, want) + " for a " + tensor_type_string(want, extents));
+    bool fits = h.shape.size() == extents.size();
+    for (std::size_t i = 0; fits && i < extents.size(); ++i) {
         d[i] = h.shape[i];
-        fits = S::extents[i] == dyn || std::size_t(S::extents[i]) == h.shape[i];
+        fits = extents[i] == dyn || std::size_t(extents[i]) == h.shape[i];
     }
     if (!fits)
         throw io_error("tfx: " + op + ": " + where + ": the array's shape is " + shape_string(h.shape) + ", expected " +
-                       shape_string_static<S>() + " (" + tensor_type_string<S>(want) + ")");
+                       extents_string(extents) + " (" + tensor_type_string(want, extents) + ")");
+}
+// The same for tensor<T, E...>, returning the run-time shape.
+template <class T, index_t... E>
+dims_t<sizeof...(E)> dims_for(const npy_header& h, const std::string& op, const std::string& where) {
+    dims_t<sizeof...(E)> d{};
+    check_header(h, op, where, dtype_of<T>(), tfx::shape<E...>::extents, d.data());
     return d;
 }
 }  // namespace detail
