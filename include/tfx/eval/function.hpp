@@ -144,6 +144,24 @@ decltype(auto) invoke_traced(F& f, eval_ctx& ctx, const X&... x) {
     else
         return f(x...);
 }
+
+// A function's buffers for one argument signature: its workspace and its outputs. Outside the
+// function template, so that functions with the same output types share one plan type (each
+// plan type has a vtable and a destructor compiled in every TU that uses it).
+struct function_plan_base {
+    virtual ~function_plan_base() = default;
+    workspace ws;
+};
+template <class Out>
+struct function_plan : function_plan_base {
+    Out out;
+};
+// A unique address per argument signature.
+template <class Sig>
+const void* signature_key() {
+    static const char k = 0;
+    return &k;
+}
 }  // namespace detail
 
 template <class F>
@@ -214,23 +232,14 @@ class function {
     }
 
    private:
-    struct plan_base {
-        virtual ~plan_base() = default;
-        workspace ws;
-    };
     template <class Out>
-    struct plan : plan_base {
-        Out out;
-    };
-    template <class Sig>
-    static const void* key() {
-        static const char k = 0;
-        return &k;
-    }
-    // One plan per argument signature; found by a short scan, created on the first call.
+    using plan = detail::function_plan<Out>;
+    // One plan per argument signature; found by a short scan, created on the first call. (The key
+    // is shared with other functions' plans for the same signature: a function only compares it
+    // with its own, and for it the signature decides the output types.)
     template <class Out, class... A>
     plan<Out>& plan_for() {
-        const void* k = key<std::tuple<A...>>();
+        const void* k = detail::signature_key<std::tuple<A...>>();
         for (auto& p : plans_)
             if (p.first == k) return static_cast<plan<Out>&>(*p.second);
         plans_.emplace_back(k, std::make_unique<plan<Out>>());
@@ -257,7 +266,7 @@ class function {
     }
 
     F f_;
-    std::vector<std::pair<const void*, std::unique_ptr<plan_base>>> plans_;
+    std::vector<std::pair<const void*, std::unique_ptr<detail::function_plan_base>>> plans_;
 };
 
 }  // namespace tfx
