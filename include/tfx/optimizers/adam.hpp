@@ -13,14 +13,25 @@
 namespace tfx::optimizers {
 
 namespace detail {
-// One Adam step at iteration `iteration` (0 on the first step), with the decoupled weight decay
-// w -= lr * wd * w first when wd != 0 (AdamW). Slots: m, v (and vhat with amsgrad).
-template <class T>
-void adam_update(double lr, std::int64_t iteration, double beta_1, double beta_2, double epsilon, bool amsgrad,
-                 double weight_decay, std::size_t n, const T* g, T* w, T* const* s) {
+// What one Adam step at iteration `iteration` (0 on the first step) needs, computed once per step
+// for all variables (the bias correction takes two pow): the step size alpha, the moments'
+// rates, epsilon, and the decoupled weight decay lr * wd (AdamW; 0 for Adam).
+struct adam_step {
+    double alpha, c1, c2, epsilon, decay;
+    bool amsgrad;
+};
+inline adam_step adam_constants(double lr, std::int64_t iteration, double beta_1, double beta_2, double epsilon, bool amsgrad,
+                                double weight_decay) {
     const double t = double(iteration + 1);
-    const T alpha = T(lr * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t)));
-    const T c1 = T(1 - beta_1), c2 = T(1 - beta_2), eps = T(epsilon), decay = T(lr * weight_decay);
+    return {lr * std::sqrt(1 - std::pow(beta_2, t)) / (1 - std::pow(beta_1, t)), 1 - beta_1, 1 - beta_2, epsilon,
+            lr * weight_decay, amsgrad};
+}
+// The step on one variable, with w -= lr * wd * w first when decay != 0 (AdamW). Slots: m, v (and
+// vhat with amsgrad).
+template <class T>
+void adam_update(const adam_step& k, std::size_t n, const T* g, T* w, T* const* s) {
+    const T alpha = T(k.alpha), c1 = T(k.c1), c2 = T(k.c2), eps = T(k.epsilon), decay = T(k.decay);
+    const bool amsgrad = k.amsgrad;
     const auto moments = [=](auto gi, auto& m, auto& v) {
         m = m + (gi - m) * c1;
         v = v + (gi * gi - v) * c2;
@@ -41,7 +52,7 @@ void adam_update(double lr, std::int64_t iteration, double beta_1, double beta_2
                 wi = wi - (m * alpha) / (sqrt_of(v) + eps);
             });
     };
-    if (weight_decay != 0)
+    if (k.decay != 0)
         run.template operator()<true>();
     else
         run.template operator()<false>();
@@ -95,9 +106,12 @@ struct adam {
         if (amsgrad) s.add("vhat");
         return s;
     }
+    detail::adam_step step_constants(double lr, std::int64_t it) const {
+        return detail::adam_constants(lr, it, beta_1, beta_2, epsilon, amsgrad, 0.0);
+    }
     template <class T>
-    void update(double lr, std::int64_t it, std::size_t n, const T* g, T* w, T* const* s) const {
-        detail::adam_update(lr, it, beta_1, beta_2, epsilon, amsgrad, 0.0, n, g, w, s);
+    void update(const detail::adam_step& k, std::size_t n, const T* g, T* w, T* const* s) const {
+        detail::adam_update(k, n, g, w, s);
     }
 };
 
@@ -146,9 +160,12 @@ struct adamw {
         if (amsgrad) s.add("vhat");
         return s;
     }
+    detail::adam_step step_constants(double lr, std::int64_t it) const {
+        return detail::adam_constants(lr, it, beta_1, beta_2, epsilon, amsgrad, weight_decay);
+    }
     template <class T>
-    void update(double lr, std::int64_t it, std::size_t n, const T* g, T* w, T* const* s) const {
-        detail::adam_update(lr, it, beta_1, beta_2, epsilon, amsgrad, weight_decay, n, g, w, s);
+    void update(const detail::adam_step& k, std::size_t n, const T* g, T* w, T* const* s) const {
+        detail::adam_update(k, n, g, w, s);
     }
 };
 

@@ -301,8 +301,15 @@ class optimizer_state {
         const double lr = opt.learning_rate(iterations_());  // a schedule may throw: still nothing changed
         if (!built_) build_slots(vars, default_names(N), specs);
 
+        // An optimizer may compute what its step needs once (step_constants), not per variable.
+        const auto step = [&] {
+            if constexpr (requires { opt.step_constants(lr, iterations_()); })
+                return opt.step_constants(lr, iterations_());
+            else
+                return std::pair<double, std::int64_t>(lr, iterations_());
+        }();
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (update(opt, lr, vars_[I], std::get<I>(grads), std::get<I>(vars)), ...);
+            (update(opt, step, vars_[I], std::get<I>(grads), std::get<I>(vars)), ...);
         }(std::make_index_sequence<N>{});
         ++iterations_();
     }
@@ -377,12 +384,15 @@ class optimizer_state {
         return r;
     }
 
-    template <class Opt, class G, class T, index_t... E>
-    void update(const Opt& opt, double lr, variable_slots& r, const G& g, tensor<T, E...>& w) const {
+    template <class Opt, class Step, class G, class T, index_t... E>
+    static void update(const Opt& opt, const Step& step, variable_slots& r, const G& g, tensor<T, E...>& w) {
         auto& s = *std::get_if<slots_of<T, sizeof...(E)>>(&r.slots);  // checked above
         std::array<T*, max_slots> p{};
         for (std::size_t k = 0; k < s.tensors.size(); ++k) p[k] = s.tensors[k].data();
-        opt.template update<T>(lr, iterations_(), w.size(), g.data(), w.data(), p.data());
+        if constexpr (requires { opt.step_constants(0.0, std::int64_t()); })
+            opt.template update<T>(step, w.size(), g.data(), w.data(), p.data());
+        else
+            opt.template update<T>(step.first, step.second, w.size(), g.data(), w.data(), p.data());
     }
 };
 
