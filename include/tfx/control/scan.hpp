@@ -185,11 +185,12 @@ void hash_constants(const E& e, std::uint64_t& h) {
 template <class E>
 const typename E::value_type* node_value(const E& e, const dims_t<E::rank>& d, eval_ctx& ctx) {
     using V = typename E::value_type;
+    workspace::probe probe;
     if (ctx.persistent)
-        if (const V* p = ctx.ws->template recall<V>(e)) return p;
+        if (const V* p = ctx.ws->template recall<V>(e, probe)) return p;
     V* buf = ctx.ws->template get<V>(dims_size(d));
     eval_block(e, buf, d, ctx);
-    if (ctx.persistent) ctx.ws->remember(e, buf);
+    if (ctx.persistent) ctx.ws->remember(probe, e, buf);
     return buf;
 }
 // An operand's values as contiguous row-major memory: a leaf's own, or evaluated into the workspace.

@@ -212,14 +212,15 @@ struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<
     const V* fused = nullptr;
     scratch<V, typename E::shape_type> buf;
 
-    evaluator(const E& e, eval_ctx& ctx)
+    evaluator(const E& e, eval_ctx& ctx) : evaluator(e, ctx, workspace::probe{}) {}
+    evaluator(const E& e, eval_ctx& ctx, workspace::probe&& p)
         : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out)
-                                                               : (ctx.persistent ? ctx.ws->template recall<V>(e) : nullptr)),
+                                                               : (ctx.persistent ? ctx.ws->template recall<V>(e, p) : nullptr)),
           buf(ctx, fused ? dims_t<E::rank>{} : e.dims()) {
         this->dims = fused ? e.dims() : buf.d;
         if (!fused) {
             e.eval_into(buf.data(), this->dims, ctx);
-            if (ctx.persistent) ctx.ws->remember(e, buf.data());
+            if (ctx.persistent) ctx.ws->remember(p, e, buf.data());
         }
     }
     // The buffer's address is taken here, after the evaluator tree has been moved into place.

@@ -102,11 +102,12 @@ void evaluate_output(Out& out, const X& x, eval_ctx& ctx) {
         if constexpr (Shared && !is_elementwise_node<X>::value) {
             if (ctx.persistent) {
                 using V = typename X::value_type;
-                if (const V* p = ctx.ws->template recall<V>(x)) {
+                workspace::probe probe;
+                if (const V* p = ctx.ws->template recall<V>(x, probe)) {
                     std::copy_n(p, dims_size(d), out.data());
                 } else {
                     eval_block(x, out.data(), d, ctx);
-                    ctx.ws->remember(x, static_cast<const V*>(out.data()));
+                    ctx.ws->remember(probe, x, static_cast<const V*>(out.data()));
                 }
                 return;
             }

@@ -11,15 +11,17 @@ struct materialized : expr_base<T, S> {
     const T* known = nullptr;
     detail::scratch<T, S> buf;
     template <class X>
-    materialized(const X& x, detail::eval_ctx& ctx)
-        : known(ctx.persistent && !is_pure_elementwise<X> ? ctx.ws->template recall<T>(x) : nullptr),
+    materialized(const X& x, detail::eval_ctx& ctx) : materialized(x, ctx, workspace::probe{}) {}
+    template <class X>
+    materialized(const X& x, detail::eval_ctx& ctx, workspace::probe&& p)
+        : known(ctx.persistent && !is_pure_elementwise<X> ? ctx.ws->template recall<T>(x, p) : nullptr),
           buf(ctx, known ? dims_t<S::rank>{} : x.dims()) {
         if (known) {
             buf.d = x.dims();
             return;
         }
         detail::eval_block(x, buf.data(), buf.d, ctx);
-        if (ctx.persistent && !is_pure_elementwise<X>) ctx.ws->remember(x, buf.data());
+        if (ctx.persistent && !is_pure_elementwise<X>) ctx.ws->remember(p, x, buf.data());
     }
     const T* data() const { return known ? known : buf.data(); }
     dims_t<S::rank> dims() const { return buf.d; }

@@ -66,17 +66,8 @@ class workspace {
     const T* recall(const E& e) {
         const std::size_t at = words_.size();
         identity_words(e, words_);
-        const std::size_t n = words_.size() - at;
-        const T* found = nullptr;
-        for (const auto& m : memo_)
-            if (m.key == key_of<E>() && m.length == n &&
-                std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
-                           words_.begin() + std::ptrdiff_t(at))) {
-                found = static_cast<const T*>(m.data);
-                break;
-            }
+        const T* found = find<T, E>(at);
         words_.resize(at);  // keeps the capacity
-        if (found) ++reused_;
         return found;
     }
     template <class E, class T>
@@ -84,6 +75,30 @@ class workspace {
         const std::size_t at = words_.size();
         identity_words(e, words_);
         memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
+        ++computed_;
+    }
+    // The same for the usual pattern, recall, else compute and remember, in one frame: on a miss
+    // the node's identity words stay in place and remember(p, e, data) uses them instead of
+    // writing them again. (Nested lookups of the computation append after them.)
+    struct probe {
+        std::size_t at = 0, length = 0;
+        bool kept = false;
+    };
+    template <class T, class E>
+    const T* recall(const E& e, probe& p) {
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        const T* found = find<T, E>(at);
+        if (found)
+            words_.resize(at);
+        else
+            p = probe{at, words_.size() - at, true};
+        return found;
+    }
+    template <class E, class T>
+    void remember(const probe& p, const E& e, const T* data) {
+        if (!p.kept || p.at + p.length > words_.size()) return remember(e, data);
+        memo_.push_back(memo_entry{key_of<E>(), p.at, p.length, data});
         ++computed_;
     }
     // Kernel results computed and reused since the workspace was made (tests of the CSE).
@@ -107,6 +122,19 @@ class workspace {
         std::size_t length;
         const void* data;
     };
+    // The remembered result of a node of type E whose identity words are words_[at, end).
+    template <class T, class E>
+    const T* find(std::size_t at) {
+        const std::size_t n = words_.size() - at;
+        for (const auto& m : memo_)
+            if (m.key == key_of<E>() && m.length == n &&
+                std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
+                           words_.begin() + std::ptrdiff_t(at))) {
+                ++reused_;
+                return static_cast<const T*>(m.data);
+            }
+        return nullptr;
+    }
     template <class E>
     static const void* key_of() {
         static const char k = 0;
