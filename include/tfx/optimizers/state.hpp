@@ -11,6 +11,7 @@
 #include <bit>
 #include <charconv>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -115,9 +116,12 @@ inline constexpr bool is_variable_tuple<std::tuple<V&...>> = ((variable_info<V>:
 template <class T>
 inline constexpr const char* dtype_name = std::is_same_v<T, float> ? "float" : "double";
 
+inline std::string describe(const char* dtype, std::span<const std::size_t> dims) {  // "a float tensor of shape [2, 3]"
+    return std::string("a ") + dtype + " tensor of shape " + shape_string(dims);
+}
 template <class T, class D>
-std::string describe(const D& dims) {  // "a float tensor of shape [2, 3]"
-    return std::string("a ") + dtype_name<T> + " tensor of shape " + shape_string(dims);
+std::string describe(const D& dims) {
+    return describe(dtype_name<T>, dims);
 }
 inline std::string describe(const variable_slots& r) {
     return std::visit(
@@ -275,7 +279,7 @@ class optimizer_state {
 
     template <class Opt, class... V>
     void build_checked(const Opt& opt, const std::tuple<V&...>& vars, std::vector<std::string> names) {
-        const auto op = [] { return op_name<Opt>("build"); };
+        const op_id op{Opt::name, "build"};
         opt.check_options();
         if (names.size() != sizeof...(V))
             throw value_error(op() + ": " + std::to_string(sizeof...(V)) + " variables but " + std::to_string(names.size()) +
@@ -291,7 +295,7 @@ class optimizer_state {
     template <class Opt, class G, class V>
     void apply_checked(const Opt& opt, const G& grads, const V& vars) {
         constexpr std::size_t N = std::tuple_size_v<V>;
-        const auto op = [] { return op_name<Opt>("apply_gradients"); };  // made only for a message
+        const op_id op{Opt::name, "apply_gradients"};
         opt.check_options();
         const slot_specs specs = opt.slots();
         if (built_) check_built(op, vars, specs);
@@ -314,10 +318,12 @@ class optimizer_state {
         ++iterations_();
     }
 
-    template <class Opt>
-    static std::string op_name(const char* what) {
-        return std::string("tfx: optimizers::") + Opt::name + "::" + what;
-    }
+    // The operation, for messages ("tfx: optimizers::adam::build"); made into text only when thrown.
+    struct op_id {
+        const char* optimizer;
+        const char* what;
+        std::string operator()() const { return std::string("tfx: optimizers::") + optimizer + "::" + what; }
+    };
     static std::vector<std::string> default_names(std::size_t n) {
         std::vector<std::string> names;
         for (std::size_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
@@ -328,32 +334,45 @@ class optimizer_state {
     }
 
     // Throws unless vars are the variables the slots were built for and the options ask for as many slots.
-    template <class MakeOp, class... V>
-    void check_built(const MakeOp& op, const std::tuple<V&...>& vars, const slot_specs& specs) const {
-        if (vars_.size() != sizeof...(V))
-            throw shape_error(op() + ": the optimizer was built for " + std::to_string(vars_.size()) + " variables, got " +
-                              std::to_string(sizeof...(V)));
-        if (specs.count != slot_count_)
-            throw value_error(op() + ": the options ask for " + std::to_string(specs.count) +
-                              " slots per variable, but the optimizer was built with " + std::to_string(slot_count_) +
-                              "; options that add or remove slots cannot change after build");
+    template <class... V>
+    void check_built(const op_id& op, const std::tuple<V&...>& vars, const slot_specs& specs) const {
+        if (vars_.size() != sizeof...(V)) throw_variable_count(op, sizeof...(V));
+        if (specs.count != slot_count_) throw_slot_count(op, specs.count);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (check_same(op, I, std::get<I>(vars)), ...);
         }(std::make_index_sequence<sizeof...(V)>{});
     }
-    template <class MakeOp, class T, index_t... E>
-    void check_same(const MakeOp& op, std::size_t i, const tensor<T, E...>& v) const {
+    template <class T, index_t... E>
+    void check_same(const op_id& op, std::size_t i, const tensor<T, E...>& v) const {
         const auto& r = vars_[i];
         const auto d = v.shape();
         if (!std::get_if<slots_of<T, sizeof...(E)>>(&r.slots) || !std::equal(d.begin(), d.end(), r.dims.begin(), r.dims.end()))
-            throw shape_error(op() + ": " + variable_name(i) + " is " + describe<T>(d) + ", but the optimizer was built for " +
-                              describe(r));
+            throw_not_built_for(op, i, dtype_name<T>, d);
     }
-    template <class MakeOp, class T, index_t... F, index_t... E>
-    void check_gradient(const MakeOp& op, std::size_t i, const tensor<T, F...>& g, const tensor<T, E...>& v) const {
-        if (g.shape() != v.shape())
-            throw shape_error(op() + ": the gradient of " + variable_name(i) + " is " + describe<T>(g.shape()) +
-                              ", but the variable is " + describe<T>(v.shape()));
+    template <class T, index_t... F, index_t... E>
+    void check_gradient(const op_id& op, std::size_t i, const tensor<T, F...>& g, const tensor<T, E...>& v) const {
+        if (g.shape() != v.shape()) throw_gradient_shape(op, i, dtype_name<T>, g.shape(), v.shape());
+    }
+    // The messages: plain functions, out of the way of the checks (which run at every step).
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_variable_count(const op_id& op, std::size_t got) const {
+        throw shape_error(op() + ": the optimizer was built for " + std::to_string(vars_.size()) + " variables, got " +
+                          std::to_string(got));
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_slot_count(const op_id& op, std::size_t count) const {
+        throw value_error(op() + ": the options ask for " + std::to_string(count) +
+                          " slots per variable, but the optimizer was built with " + std::to_string(slot_count_) +
+                          "; options that add or remove slots cannot change after build");
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_not_built_for(const op_id& op, std::size_t i, const char* dtype,
+                                                                     std::span<const std::size_t> d) const {
+        throw shape_error(op() + ": " + variable_name(i) + " is " + describe(dtype, d) + ", but the optimizer was built for " +
+                          describe(vars_[i]));
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_gradient_shape(const op_id& op, std::size_t i, const char* dtype,
+                                                                      std::span<const std::size_t> g,
+                                                                      std::span<const std::size_t> v) const {
+        throw shape_error(op() + ": the gradient of " + variable_name(i) + " is " + describe(dtype, g) + ", but the variable is " +
+                          describe(dtype, v));
     }
 
     template <class... V>
