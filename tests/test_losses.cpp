@@ -390,8 +390,11 @@ TEST_CASE("check() names the loss, the bad label and its row", "[losses]") {
                           Catch::Contains("row 2") && Catch::Contains("[0, 10)"));
         // The dims form says the same.
         CHECK(message_of([&] { scce.check(y, tfx::dims_t<2>{4, 10}); }) == m);
-        // Evaluating the loss on it is refused too (by gather), before anything is written.
+        // Evaluating the loss on it is refused too (by its kernel), as is its gradient, with the same words.
         CHECK_THROWS_AS(tensor<float>(scce(y, logits)), tfx::value_error);
+        CHECK(message_of([&] { (void)tensor<float>(scce(y, logits)); }) == m);
+        auto g = tfx::grad<1>([scce](auto yy, auto xx) { return scce(yy, xx); });
+        CHECK(message_of([&] { (void)g(y, logits); }) == m);
     }
     SECTION("a negative label, int32 labels of shape [N, 1]") {
         const tensor<std::int32_t, dyn, 1> y{{-1}, {0}, {0}, {0}};

@@ -1,6 +1,7 @@
 // The intra-op thread pool (core/parallel.hpp): set_num_threads, the pool's regions (tasks, errors,
 // nesting, concurrent callers, background threads), and the kernels split over it (GEMM with and
-// without a fused epilogue, conv, elementwise blocks flat and by rows, a loss and its gradient):
+// without a fused epilogue, conv, elementwise blocks flat and by rows, a loss and its gradient, the
+// sparse cross-entropy's kernels):
 // each gives bit for bit what one thread gives, and what a plain reference computes.
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <latch>
 #include <stdexcept>
 #include <thread>
+#include <tfx/nn/losses.hpp>
 #include <tfx/tfx.hpp>
 #include <vector>
 
@@ -334,4 +336,40 @@ TEST_CASE("a loss and its gradient on a large batch: the same bits on 1 and on 2
     CHECK(same_bits(std::get<3>(one), std::get<3>(many)));
     CHECK(std::isfinite(std::get<0>(many)()));
     CHECK(std::get<0>(many)() > 0.5f);  // about log 10 for random weights; not a zero from a skipped block
+}
+
+TEST_CASE("the sparse cross-entropy kernels split rows over threads, bit for bit", "[parallel][losses]") {
+    threads_guard guard;
+    // The kernels alone, on leaves: the only regions are theirs.
+    tensor<float, dyn, 256> z(512);
+    tensor<float, dyn> g(512);
+    tensor<std::int64_t, dyn> y(512);
+    fill(z, 51);
+    fill(g, 52);
+    for (auto& v : z) v *= 8;
+    tfx::random::generator gen{53};
+    for (auto& v : y) v = std::int64_t(gen.below(256));
+    using tfx::losses::detail::sparse_softmax_xent;
+    using tfx::losses::detail::sparse_softmax_xent_grad;
+    const auto [one, many] = with_1_and(2, [&] {
+        return std::make_pair(tensor<float, dyn>(sparse_softmax_xent(tfx::as_node(z), tfx::as_node(y))),
+                              tensor<float, dyn, 256>(sparse_softmax_xent_grad(z, y, g)));
+    });
+    CHECK(same_bits(one.first, many.first));
+    CHECK(same_bits(one.second, many.second));
+    // Against a reference in double: each row's loss, and the gradient's row sums (0: softmax sums to 1).
+    double worst = 0, worst_sum = 0;
+    for (std::size_t i = 0; i < 512; ++i) {
+        double m = -1e300, s = 0, gs = 0;
+        for (std::size_t c = 0; c < 256; ++c) m = std::max(m, double(z(i, c)));
+        for (std::size_t c = 0; c < 256; ++c) s += std::exp(double(z(i, c)) - m);
+        worst = std::max(worst, std::abs(double(many.first(i)) - (std::log(s) + m - double(z(i, std::size_t(y(i)))))));
+        for (std::size_t c = 0; c < 256; ++c) gs += double(many.second(i, c));
+        worst_sum = std::max(worst_sum, std::abs(gs));
+        const std::size_t l = std::size_t(y(i));
+        const double want = double(g(i)) * (std::exp(double(z(i, l)) - m) / s - 1);
+        worst = std::max(worst, std::abs(double(many.second(i, l)) - want));
+    }
+    CHECK(worst < 1e-4);
+    CHECK(worst_sum < 1e-4);
 }

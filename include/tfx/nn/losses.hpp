@@ -7,6 +7,7 @@
 //
 // Expressions refer to tensor operands (as every tfx expression does): evaluate the loss while its
 // tensors are alive.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include "../expr/gather.hpp"
 #include "../expr/reduce.hpp"
 #include "../expr/reshape.hpp"
+#include "../kernels/softmax_xent.hpp"
 #include "../autodiff/vjp.hpp"
 
 namespace tfx::losses {
@@ -330,6 +332,159 @@ void check_class_labels(const char* loss, const YT& y_true, const dims_t<RP>& pd
     }
 }
 
+// ---- the sparse softmax cross-entropy in two kernels, as TensorFlow's
+// SparseSoftmaxCrossEntropyWithLogits: the per-sample loss of logits z [..., C] against integer
+// labels [...], logsumexp(z) - z[label] (each row's max subtracted first), and its gradient
+// g (softmax(z) - onehot(label)). Written as log_softmax and gather, the loss and its gradient were
+// a kernel for each pass of log_softmax, the gather and their adjoints, each with its own fixed cost
+// (on a small batch, a third of a training step).
+// Forward mode and second derivatives are written with softmax and gather (below).
+
+inline constexpr const char* sparse_xent_name = "sparse_categorical_crossentropy";
+
+template <class Z>
+inline constexpr unsigned class_axis = tfx::detail::axes_mask<Z::rank, -1>();
+template <class Z>
+using sample_shape = shape_of_array<tfx::detail::reduced_extents<typename Z::shape_type, class_axis<Z>, false>()>;
+
+template <std::size_t RL, std::size_t RZ>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_label_range(long long v, std::size_t flat, const dims_t<RL>& ld,
+                                                               const dims_t<RZ>& zd) {
+    throw value_error(std::string("tfx: ") + sparse_xent_name + ": label " + std::to_string(v) + " at " +
+                      position_string(flat, ld) + " is out of range [0, " + std::to_string(zd[RZ - 1]) +
+                      ") for y_pred of shape " + shape_string(zd));
+}
+
+// row(i, z_i, C, label_i) for each row of the logits mz and labels ml (both contiguous), once the
+// shapes and every label are checked: nothing is written before an error.
+template <class MZ, class ML, class F>
+void for_each_xent_row(const MZ& mz, const ML& ml, F&& row) {
+    const auto zd = mz.dims();
+    const auto ld = ml.dims();
+    if (!dims_match_sparse(ld, zd)) throw_shapes(sparse_xent_name, ld, zd, sparse_shape_text);
+    const std::size_t classes = zd[zd.size() - 1], rows = dims_size(ld);
+    const auto* lp = ml.data();
+    using L = std::remove_cvref_t<decltype(*lp)>;
+    for (std::size_t i = 0; i < rows; ++i) {
+        bool bad = std::size_t(lp[i]) >= classes;
+        if constexpr (std::is_signed_v<L>) bad = bad || lp[i] < 0;
+        if (bad) throw_label_range(static_cast<long long>(lp[i]), i, ld, zd);
+    }
+    const auto* zp = mz.data();
+    auto part = [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t i = r0; i < r1; ++i) row(i, zp + i * classes, classes, std::size_t(lp[i]));
+    };
+    // Large inputs are split by rows over the thread pool, as softmax's reductions are: each row is
+    // computed whole by one thread, so the results do not depend on the thread count.
+    const std::size_t tasks = std::min(rows, kernels::detail::elementwise_tasks(rows * classes));
+    if (tasks > 1)
+        tfx::detail::parallel_for(tasks, [&](std::size_t t) { part(rows * t / tasks, rows * (t + 1) / tasks); });
+    else
+        part(0, rows);
+}
+
+// The per-sample loss, of z's shape without its class axis.
+template <class Z, class L>
+struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
+    using T = typename Z::value_type;
+    static constexpr std::size_t R = Z::rank - 1;
+    static constexpr const char* name = "sparse_softmax_cross_entropy";
+    Z z;
+    L labels;
+    sparse_xent_node(Z z_, L l_) : z(std::move(z_)), labels(std::move(l_)) {}
+    auto children() const { return std::tie(z, labels); }
+    dims_t<R> dims() const { return tfx::detail::reduced_dims<class_axis<Z>, false>(z.dims()); }
+    void eval_into(T* out, const dims_t<R>&, tfx::detail::eval_ctx& ctx) const {
+        const auto mz = tfx::detail::materialize_if_leafless(z, ctx);
+        const auto ml = tfx::detail::materialize_if_leafless(labels, ctx);
+        for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+            out[i] = kernels::softmax_xent_row(zr, n, l);
+        });
+    }
+};
+
+// Its gradient with respect to z, for the adjoint g of the per-sample losses.
+template <class Z, class L, class G>
+struct sparse_xent_grad_node : expr_base<typename Z::value_type, typename Z::shape_type> {
+    using T = typename Z::value_type;
+    static constexpr std::size_t R = Z::rank;
+    static constexpr const char* name = "sparse_softmax_cross_entropy_grad";
+    Z z;
+    L labels;
+    G g;
+    sparse_xent_grad_node(Z z_, L l_, G g_) : z(std::move(z_)), labels(std::move(l_)), g(std::move(g_)) {}
+    auto children() const { return std::tie(z, labels, g); }
+    dims_t<R> dims() const { return z.dims(); }
+    void eval_into(T* out, const dims_t<R>&, tfx::detail::eval_ctx& ctx) const {
+        const auto mz = tfx::detail::materialize_if_leafless(z, ctx);
+        const auto ml = tfx::detail::materialize_if_leafless(labels, ctx);
+        const auto mg = tfx::detail::materialize_if_leafless(g, ctx);
+        if (mg.dims() != ml.dims())
+            throw shape_error("tfx: " + std::string(sparse_xent_name) + " (gradient): the adjoint of shape " +
+                              shape_string(mg.dims()) + " does not match the labels' shape " + shape_string(ml.dims()));
+        const T* gp = mg.data();
+        const T* z0 = mz.data();
+        for_each_xent_row(mz, ml, [&](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+            kernels::softmax_xent_grad_row(out + (zr - z0), zr, n, l, gp[i]);
+        });
+    }
+};
+
+template <class Z, class L>
+auto sparse_softmax_xent(Z z, L labels) {
+    return sparse_xent_node<Z, L>(std::move(z), std::move(labels));
+}
+template <expression Z, expression L, expression G>
+auto sparse_softmax_xent_grad(const Z& z, const L& labels, const G& g) {
+    return sparse_xent_grad_node<node_of<Z>, node_of<L>, node_of<G>>(as_node(z), as_node(labels), as_node(g));
+}
+
+// Directional derivative of the per-sample loss along t (of z's shape): sum(softmax(z) t) - t[label].
+template <class Z, class L, class Tz>
+auto xent_along(const Z& z, const L& labels, const Tz& t) {
+    constexpr int R = int(Z::rank);
+    return sum<-1>(softmax<-1>(z) * t) - gather<R - 1, R - 1>(t, labels);
+}
+// The gradient's derivative along t, for per-sample adjoints g: g p (t - sum(p t)), p = softmax(z).
+// The Hessian is symmetric: this is also the gradient's own adjoint for an adjoint t.
+template <class Z, class G, class Tz>
+auto xent_grad_along(const Z& z, const G& g, const Tz& t) {
+    constexpr unsigned mask = class_axis<Z>;
+    auto p = softmax<-1>(z);
+    auto s = tfx::detail::expand_reduced<mask, false>(sum<-1>(p * t), z);
+    return tfx::detail::expand_reduced<mask, false>(as_node(g), z) * p * (t - s);
+}
+
+template <class Z, class L, class G>
+auto vjp(const sparse_xent_node<Z, L>& e, const G& g) {
+    return std::tuple{sparse_xent_grad_node<Z, L, node_t<const G&>>(e.z, e.labels, as_node(g)), zero_t{}};
+}
+template <class Z, class L, class TZ, class TL>
+auto jvp(const sparse_xent_node<Z, L>& e, const TZ& tz, const TL&) {
+    if constexpr (is_zero<TZ>)
+        return zero_t{};
+    else
+        return xent_along(e.z, e.labels, tangent_at(e.z, tz));
+}
+template <class Z, class L, class G0, class G>
+auto vjp(const sparse_xent_grad_node<Z, L, G0>& e, const G& g) {
+    auto gz = as_node(g);
+    return std::tuple{unbroadcast(xent_grad_along(e.z, e.g, gz), e.z), zero_t{},
+                      unbroadcast(xent_along(e.z, e.labels, gz), e.g)};
+}
+template <class Z, class L, class G0, class TZ, class TL, class TG>
+auto jvp(const sparse_xent_grad_node<Z, L, G0>& e, const TZ& tz, const TL&, const TG& tg) {
+    if constexpr (is_zero<TZ> && is_zero<TG>)
+        return zero_t{};
+    else if constexpr (is_zero<TG>)
+        return xent_grad_along(e.z, e.g, tangent_at(e.z, tz));
+    else if constexpr (is_zero<TZ>)
+        return sparse_xent_grad_node<Z, L, node_t<const TG&>>(e.z, e.labels, as_node(tg));
+    else
+        return sparse_xent_grad_node<Z, L, node_t<const TG&>>(e.z, e.labels, as_node(tg)) +
+               xent_grad_along(e.z, e.g, tangent_at(e.z, tz));
+}
+
 }  // namespace detail
 
 // ---- the losses. Each has:
@@ -574,11 +729,10 @@ struct sparse_categorical_crossentropy {
     template <class NT, class NP>
     auto build(NT y0, NP x) const {
         using T = typename NP::value_type;
-        constexpr int R = int(NP::rank);
         detail::check_dims_sparse(name, y0.dims(), x.dims());
         auto labels = detail::sparse_labels<NP::rank>(std::move(y0));
         auto z = detail::select(from_logits, x, log(clip(x, T(epsilon), T(1.0 - epsilon))));
-        return -mean(gather<R - 1, R - 1>(log_softmax<-1>(std::move(z)), std::move(labels)));
+        return mean(detail::sparse_softmax_xent(std::move(z), std::move(labels)));
     }
 };
 

@@ -1,0 +1,105 @@
+#pragma once
+// Rows of the sparse softmax cross-entropy (losses::sparse_categorical_crossentropy): for the
+// logits z of one row and its label l, the loss log(sum_c exp(z_c - m)) - (z_l - m), m the row's
+// max, and its gradient g (softmax(z) - onehot(l)). A row takes two passes over z (its max, then
+// the exponentials), SIMD with a scalar tail; nothing else is stored.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+
+#include "reduce.hpp"
+
+namespace tfx::kernels {
+
+// The largest of z[0, n) (NaN if any is NaN, as red_max); -inf for an empty row.
+template <class T>
+T row_max(const T* z, std::size_t n) {
+    T m = red_max::identity<T>();
+    std::size_t i = 0;
+    if constexpr (simd_type<T>) {
+        using B = simd<T>;
+        constexpr std::size_t W = B::size;
+        if (n >= W) {
+            B a = B::load_unaligned(z);
+            for (i = W; i + W <= n; i += W) a = red_max::combine(a, B::load_unaligned(z + i));
+            m = horizontal<red_max, T>(a);
+        }
+    }
+    for (; i < n; ++i) m = red_max::combine(m, z[i]);
+    return m;
+}
+
+// The sum of exp(z[c] - m) over [0, n); with Store, each term is also written to out[c]. A long
+// float row is summed in blocks whose totals are added in double, as reduce_row sums softmax's rows.
+template <bool Store, class T>
+T sum_exp_shifted(T* out, const T* z, std::size_t n, T m) {
+    using std::exp;
+    using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+    constexpr std::size_t block = 4096;
+    Acc total = 0;
+    for (std::size_t b = 0; b < n; b += block) {
+        const std::size_t e = std::min(n, b + block);
+        std::size_t i = b;
+        T part = 0;
+        if constexpr (simd_type<T>) {
+            using B = simd<T>;
+            constexpr std::size_t W = B::size;
+            if (e - i >= W) {
+                const B mb(m);
+                B a0(T(0)), a1(T(0));
+                for (; i + 2 * W <= e; i += 2 * W) {
+                    const B x0 = exp(B::load_unaligned(z + i) - mb);
+                    const B x1 = exp(B::load_unaligned(z + i + W) - mb);
+                    if constexpr (Store) {
+                        x0.store_unaligned(out + i);
+                        x1.store_unaligned(out + i + W);
+                    }
+                    a0 += x0;
+                    a1 += x1;
+                }
+                for (; i + W <= e; i += W) {
+                    const B x0 = exp(B::load_unaligned(z + i) - mb);
+                    if constexpr (Store) x0.store_unaligned(out + i);
+                    a0 += x0;
+                }
+                part = reduce_add(a0 + a1);
+            }
+        }
+        for (; i < e; ++i) {
+            const T x = exp(z[i] - m);
+            if constexpr (Store) out[i] = x;
+            part += x;
+        }
+        total += Acc(part);
+    }
+    return T(total);
+}
+
+// The loss of one row: log(sum_c exp(z_c - m)) - (z_l - m).
+template <class T>
+T softmax_xent_row(const T* z, std::size_t n, std::size_t label) {
+    using std::log;
+    const T m = row_max(z, n);
+    const T s = sum_exp_shifted<false>(static_cast<T*>(nullptr), z, n, m);
+    return log(s) - (z[label] - m);
+}
+
+// The gradient of one row's loss, times g: out[c] = g (softmax(z)_c - [c == label]).
+template <class T>
+void softmax_xent_grad_row(T* out, const T* z, std::size_t n, std::size_t label, T g) {
+    const T m = row_max(z, n);
+    const T s = sum_exp_shifted<true>(out, z, n, m);
+    const T a = g / s;
+    std::size_t i = 0;
+    if constexpr (simd_type<T>) {
+        using B = simd<T>;
+        constexpr std::size_t W = B::size;
+        const B ab(a);
+        for (; i + W <= n; i += W) (B::load_unaligned(out + i) * ab).store_unaligned(out + i);
+    }
+    for (; i < n; ++i) out[i] *= a;
+    out[label] -= g;
+}
+
+}  // namespace tfx::kernels
