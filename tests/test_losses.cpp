@@ -38,6 +38,8 @@ void compile_fail_case() {
 #include "loss_gradient.hpp"
 #include "test_autodiff_check.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace {
@@ -253,6 +255,40 @@ TEST_CASE("sparse_categorical_crossentropy matches the formula for int32, int64,
         const tensor<std::int64_t, 2, 3> l3{{0, 1, 2}, {3, 2, 1}};
         CHECK(value_of(losses::sparse_categorical_crossentropy{.from_logits = true}(l3, x3)) ==
               Approx(scce_ref(l3, x3, 4, true)).epsilon(1e-13));
+    }
+}
+
+TEMPLATE_TEST_CASE("the sparse cross-entropy's kernels on rows of any length: SIMD body, remainder, long rows",
+                   "[losses]", float, double) {
+    using T = TestType;
+    // 29 and 61 classes reach the two-batch loop, the one-batch loop and the scalar remainder with
+    // AVX2 or AVX-512; 5000 the long-row sum (float sums blocks of 4096 in double).
+    for (std::size_t classes : {1, 3, 29, 61, 5000}) {
+        INFO("classes = " << classes);
+        const std::size_t rows = 3;
+        tensor<T, dyn, dyn> z(rows, classes);
+        tensor<T, dyn> g(rows);
+        tensor<std::int64_t, dyn> y(rows);
+        for (std::size_t i = 0; i < z.size(); ++i) z.data()[i] = T(4 * std::sin(0.37 * double(i) + 1));
+        for (std::size_t i = 0; i < rows; ++i) {
+            g(i) = T(0.5 + 0.25 * double(i));
+            y(i) = std::int64_t((7 * i + 2) % classes);
+        }
+        const tensor<T, dyn> loss = losses::detail::sparse_softmax_xent(tfx::as_node(z), tfx::as_node(y));
+        const tensor<T, dyn, dyn> grad = losses::detail::sparse_softmax_xent_grad(z, y, g);
+        const double tol = std::is_same_v<T, float> ? 2e-5 : 1e-12;
+        for (std::size_t i = 0; i < rows; ++i) {
+            double m = -std::numeric_limits<double>::infinity(), s = 0, worst = 0;
+            for (std::size_t c = 0; c < classes; ++c) m = std::max(m, double(z(i, c)));
+            for (std::size_t c = 0; c < classes; ++c) s += std::exp(double(z(i, c)) - m);
+            const std::size_t l = std::size_t(y(i));
+            CHECK(double(loss(i)) == Approx(std::log(s) + m - double(z(i, l))).epsilon(tol).margin(tol));
+            for (std::size_t c = 0; c < classes; ++c) {
+                const double want = double(g(i)) * (std::exp(double(z(i, c)) - m) / s - (c == l ? 1 : 0));
+                worst = std::max(worst, std::abs(double(grad(i, c)) - want));
+            }
+            CHECK(worst <= tol);
+        }
     }
 }
 
