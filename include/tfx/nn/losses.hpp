@@ -312,6 +312,16 @@ void check_unit_interval(const char* loss, const YT& y_true) {
     }
 }
 
+// A class label outside [0, C): check()'s message, and the sparse cross-entropy kernels' (below).
+template <std::size_t RL, std::size_t RP>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_label_range(const char* loss, const std::string& label,
+                                                               std::size_t flat, const dims_t<RL>& ld,
+                                                               const dims_t<RP>& pd) {
+    throw value_error(std::string("tfx: ") + loss + ": label " + label + " at " + position_string(flat, ld) +
+                      " is out of range [0, " + std::to_string(pd[RP - 1]) + ") for y_pred of shape " +
+                      shape_string(pd));
+}
+
 // Class labels are integers in [0, C).
 template <class YT, std::size_t RP>
 void check_class_labels(const char* loss, const YT& y_true, const dims_t<RP>& pd) {
@@ -326,9 +336,7 @@ void check_class_labels(const char* loss, const YT& y_true, const dims_t<RP>& pd
                                   position_string(i, y_true.shape()) + " is not an integer");
         }
         if (!(v >= 0 && double(v) < double(classes)))
-            throw value_error(std::string("tfx: ") + loss + ": label " + number_string(double(v)) + " at " +
-                              position_string(i, y_true.shape()) + " is out of range [0, " + std::to_string(classes) +
-                              ") for y_pred of shape " + shape_string(pd));
+            throw_label_range(loss, number_string(double(v)), i, y_true.shape(), pd);
     }
 }
 
@@ -347,14 +355,6 @@ inline constexpr unsigned class_axis = tfx::detail::axes_mask<Z::rank, -1>();
 template <class Z>
 using sample_shape = shape_of_array<tfx::detail::reduced_extents<typename Z::shape_type, class_axis<Z>, false>()>;
 
-template <std::size_t RL, std::size_t RZ>
-[[noreturn, gnu::cold, gnu::noinline]] void throw_label_range(long long v, std::size_t flat, const dims_t<RL>& ld,
-                                                               const dims_t<RZ>& zd) {
-    throw value_error(std::string("tfx: ") + sparse_xent_name + ": label " + std::to_string(v) + " at " +
-                      position_string(flat, ld) + " is out of range [0, " + std::to_string(zd[RZ - 1]) +
-                      ") for y_pred of shape " + shape_string(zd));
-}
-
 // row(i, z_i, C, label_i) for each row of the logits mz and labels ml (both contiguous), once the
 // shapes and every label are checked: nothing is written before an error.
 template <class MZ, class ML, class F>
@@ -368,7 +368,7 @@ void for_each_xent_row(const MZ& mz, const ML& ml, F&& row) {
     for (std::size_t i = 0; i < rows; ++i) {
         bool bad = std::size_t(lp[i]) >= classes;
         if constexpr (std::is_signed_v<L>) bad = bad || lp[i] < 0;
-        if (bad) throw_label_range(static_cast<long long>(lp[i]), i, ld, zd);
+        if (bad) throw_label_range(sparse_xent_name, std::to_string(static_cast<long long>(lp[i])), i, ld, zd);
     }
     const auto* zp = mz.data();
     auto part = [&](std::size_t r0, std::size_t r1) {
