@@ -54,16 +54,32 @@ struct red_min {
     static X combine(const X& a, const X& b) { return ops::detail::vmin(a, b); }
 };
 
+namespace detail {
+template <std::size_t H>
+struct lanes_rotated {
+    static constexpr std::size_t get(std::size_t i, std::size_t n) { return (i + H) % n; }
+};
+// Combines each lane with the lane H further on, for H = W/2, W/4, ..., 1: lane 0 ends with all.
+template <class K, std::size_t H, class B>
+inline B fold_lanes(B a) {
+    if constexpr (H == 0) {
+        return a;
+    } else {
+        using U = xsimd::batch<std::conditional_t<sizeof(typename B::value_type) == 4, std::uint32_t, std::uint64_t>,
+                               typename B::arch_type>;
+        return fold_lanes<K, H / 2>(K::combine(a, xsimd::swizzle(a, xsimd::make_batch_constant<U, lanes_rotated<H>>())));
+    }
+}
+}  // namespace detail
+
+// The lanes of b combined by K: a sum by xsimd's, others in log2(W) steps of a lane rotation and a
+// combine (a scalar walk over the lanes was a chain of W dependent operations).
 template <class K, class T, class B>
 inline T horizontal(const B& b) {
     if constexpr (std::is_same_v<K, red_sum>) {
         return reduce_add(b);
     } else {
-        alignas(alignment) T lanes[B::size];
-        b.store_aligned(lanes);
-        T r = lanes[0];
-        for (std::size_t i = 1; i < B::size; ++i) r = K::combine(r, lanes[i]);
-        return r;
+        return detail::fold_lanes<K, B::size / 2>(b).get(0);
     }
 }
 

@@ -2,32 +2,92 @@
 // Rows of the sparse softmax cross-entropy (losses::sparse_categorical_crossentropy): for the
 // logits z of one row and its label l, the loss log(sum_c exp(z_c - m)) - (z_l - m), m the row's
 // max, and its gradient g (softmax(z) - onehot(l)). A row takes two passes over z (its max, then
-// the exponentials), SIMD with a scalar tail; nothing else is stored.
+// the exponentials), SIMD to the last lane: a tail is one padded batch; nothing else is stored.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 #include "reduce.hpp"
 
 namespace tfx::kernels {
 
+namespace detail {
+// The r < W values at p in a batch, the lanes past them set to fill, and the first r lanes of b
+// stored at p: a short row (10 classes against 16 float lanes) or a row's tail then takes one
+// vector exp instead of r calls of the scalar one, which cost more than the rest of the row. With
+// AVX-512 and AVX2 these are masked loads and stores (no read past p + r); elsewhere the values go
+// through a buffer (a store-forwarding stall: a dozen cycles).
+template <class T>
+inline simd<T> load_tail(const T* p, std::size_t r, T fill) noexcept {
+    using B = simd<T>;
+#if defined(__AVX512F__)
+    if constexpr (B::size * sizeof(T) == 64) {
+        if constexpr (std::is_same_v<T, float>)
+            return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), __mmask16((1u << r) - 1), p);
+        else
+            return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), __mmask8((1u << r) - 1), p);
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (B::size * sizeof(T) == 32) {
+        if constexpr (std::is_same_v<T, float>) {
+            const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(r)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+        } else {
+            const __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(std::int64_t(r)), _mm256_setr_epi64x(0, 1, 2, 3));
+            return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
+        }
+    }
+#endif
+    alignas(alignment) T lanes[B::size];
+    for (std::size_t k = 0; k < B::size; ++k) lanes[k] = k < r ? p[k] : fill;
+    return B::load_aligned(lanes);
+}
+template <class T>
+inline void store_tail(T* p, std::size_t r, const simd<T>& b) noexcept {
+    using B = simd<T>;
+#if defined(__AVX512F__)
+    if constexpr (B::size * sizeof(T) == 64) {
+        if constexpr (std::is_same_v<T, float>)
+            _mm512_mask_storeu_ps(p, __mmask16((1u << r) - 1), b);
+        else
+            _mm512_mask_storeu_pd(p, __mmask8((1u << r) - 1), b);
+        return;
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (B::size * sizeof(T) == 32) {
+        if constexpr (std::is_same_v<T, float>)
+            _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(r)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)), b);
+        else
+            _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(std::int64_t(r)), _mm256_setr_epi64x(0, 1, 2, 3)), b);
+        return;
+    }
+#endif
+    alignas(alignment) T lanes[B::size];
+    b.store_aligned(lanes);
+    for (std::size_t k = 0; k < r; ++k) p[k] = lanes[k];
+}
+}  // namespace detail
+
 // The largest of z[0, n) (NaN if any is NaN, as red_max); -inf for an empty row.
 template <class T>
 T row_max(const T* z, std::size_t n) {
-    T m = red_max::identity<T>();
-    std::size_t i = 0;
     if constexpr (simd_type<T>) {
         using B = simd<T>;
         constexpr std::size_t W = B::size;
-        if (n >= W) {
-            B a = B::load_unaligned(z);
-            for (i = W; i + W <= n; i += W) a = red_max::combine(a, B::load_unaligned(z + i));
-            m = horizontal<red_max, T>(a);
-        }
+        if (n == 0) return red_max::identity<T>();
+        // Max is idempotent: a tail is the last W values, overlapping the body.
+        B a = n >= W ? B::load_unaligned(z) : detail::load_tail(z, n, red_max::identity<T>());
+        for (std::size_t i = W; i < n; i += W) a = red_max::combine(a, B::load_unaligned(z + std::min(i, n - W)));
+        return horizontal<red_max, T>(a);
+    } else {
+        T m = red_max::identity<T>();
+        for (std::size_t i = 0; i < n; ++i) m = red_max::combine(m, z[i]);
+        return m;
     }
-    for (; i < n; ++i) m = red_max::combine(m, z[i]);
-    return m;
 }
 
 // The sum of exp(z[c] - m) over [0, n); with Store, each term is also written to out[c]. A long
@@ -45,31 +105,35 @@ T sum_exp_shifted(T* out, const T* z, std::size_t n, T m) {
         if constexpr (simd_type<T>) {
             using B = simd<T>;
             constexpr std::size_t W = B::size;
-            if (e - i >= W) {
-                const B mb(m);
-                B a0(T(0)), a1(T(0));
-                for (; i + 2 * W <= e; i += 2 * W) {
-                    const B x0 = exp(B::load_unaligned(z + i) - mb);
-                    const B x1 = exp(B::load_unaligned(z + i + W) - mb);
-                    if constexpr (Store) {
-                        x0.store_unaligned(out + i);
-                        x1.store_unaligned(out + i + W);
-                    }
-                    a0 += x0;
-                    a1 += x1;
+            const B mb(m);
+            B a0(T(0)), a1(T(0));
+            for (; i + 2 * W <= e; i += 2 * W) {
+                const B x0 = exp(B::load_unaligned(z + i) - mb);
+                const B x1 = exp(B::load_unaligned(z + i + W) - mb);
+                if constexpr (Store) {
+                    x0.store_unaligned(out + i);
+                    x1.store_unaligned(out + i + W);
                 }
-                for (; i + W <= e; i += W) {
-                    const B x0 = exp(B::load_unaligned(z + i) - mb);
-                    if constexpr (Store) x0.store_unaligned(out + i);
-                    a0 += x0;
-                }
-                part = reduce_add(a0 + a1);
+                a0 += x0;
+                a1 += x1;
             }
-        }
-        for (; i < e; ++i) {
-            const T x = exp(z[i] - m);
-            if constexpr (Store) out[i] = x;
-            part += x;
+            for (; i + W <= e; i += W) {
+                const B x0 = exp(B::load_unaligned(z + i) - mb);
+                if constexpr (Store) x0.store_unaligned(out + i);
+                a0 += x0;
+            }
+            if (i < e) {  // exp(-inf - m) = 0 in the lanes past the row
+                const B x1 = exp(detail::load_tail(z + i, e - i, red_max::identity<T>()) - mb);
+                if constexpr (Store) detail::store_tail(out + i, e - i, x1);
+                a1 += x1;
+            }
+            part = reduce_add(a0 + a1);
+        } else {
+            for (; i < e; ++i) {
+                const T x = exp(z[i] - m);
+                if constexpr (Store) out[i] = x;
+                part += x;
+            }
         }
         total += Acc(part);
     }
