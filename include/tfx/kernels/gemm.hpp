@@ -3,6 +3,7 @@
 // plus a fully unrolled register path (gemm_small) for small static shapes.
 #include <tfx/core/config.hpp>
 #include <tfx/core/parallel.hpp>
+#include <tfx/kernels/tail.hpp>
 
 #include <algorithm>
 #include <bit>
@@ -333,23 +334,26 @@ inline void pack_b(std::size_t kc, std::size_t nc, const T* b, std::ptrdiff_t rs
                 copy_short(d, src + std::ptrdiff_t(p) * rs, cols);
             }
         } else {
-            // Column-major B (x * W^T): W x W blocks are transposed in registers; the rest, and
-            // other strides, walk each column contiguously in the source.
+            // Column-major B (x * W^T): blocks of W columns are transposed in registers, W rows at
+            // a time and the last kc % W rows from masked loads (a [10, 32] W^T took 320 scalar
+            // copies a call); the rest, and other strides, walk each column in the source.
             const std::size_t jv = rs == 1 ? cols / W * W : 0;  // columns in whole blocks
             const std::size_t pv = kc / W * W;
             for (std::size_t j = 0; j < jv; j += W) {
-                for (std::size_t p = 0; p < pv; p += W) {
+                for (std::size_t p = 0; p < kc; p += W) {
+                    const std::size_t rows = std::min(W, kc - p);
                     simd<T> r[W];
                     for (std::size_t q = 0; q < W; ++q) {
-                        r[q] = simd<T>::load_unaligned(src + std::ptrdiff_t(j + q) * cs + std::ptrdiff_t(p));
+                        const T* s = src + std::ptrdiff_t(j + q) * cs + std::ptrdiff_t(p);
+                        r[q] = p < pv ? simd<T>::load_unaligned(s) : load_tail(s, rows, T(0));
                     }
                     transpose(r);
-                    for (std::size_t q = 0; q < W; ++q) r[q].store_aligned(dst + (p + q) * width + j);
+                    for (std::size_t q = 0; q < rows; ++q) r[q].store_aligned(dst + (p + q) * width + j);
                 }
             }
-            for (std::size_t j = 0; j < cols; ++j) {
+            for (std::size_t j = jv; j < cols; ++j) {
                 const T* s = src + std::ptrdiff_t(j) * cs;
-                for (std::size_t p = j < jv ? pv : 0; p < kc; ++p) dst[p * width + j] = s[std::ptrdiff_t(p) * rs];
+                for (std::size_t p = 0; p < kc; ++p) dst[p * width + j] = s[std::ptrdiff_t(p) * rs];
             }
             for (std::size_t p = 0; p < kc && cols < width; ++p) {
                 for (std::size_t q = cols; q < width; ++q) dst[p * width + q] = T(0);
