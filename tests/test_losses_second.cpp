@@ -1,5 +1,6 @@
 // Second derivatives through sparse_categorical_crossentropy, whose loss and gradient are kernels of
-// their own (losses.hpp): the gradient kernel's vjp and jvp against finite differences, and
+// their own (losses.hpp): the kernels' vjp and jvp against finite differences (from logits and
+// from probabilities), and
 // grad(grad(f)) against its analytic value. Kept apart from test_losses.cpp: these checks compile
 // for about half a minute, and that file already takes over one.
 #include <tfx/nn/losses.hpp>
@@ -34,6 +35,24 @@ TEST_CASE("second derivatives go through the sparse cross-entropy's gradient ker
         const auto g = random_tensor<tensor<double, dyn>>(r, 5, -1, 1);
         adtest::check_derivatives(
             [](auto y, auto z, auto g) { return tfx::losses::detail::sparse_softmax_xent_grad(z, y, g); }, labels, z, g);
+    }
+    SECTION("from probabilities: both kernels' derivatives, with values on both sides of the clip") {
+        // epsilon = 0.1: values below 0.1 or above 0.9 are clipped (their derivative is 0); none
+        // lies within a finite-difference step of a bound.
+        auto p = random_tensor<matrix3>(r, 5, 0.02, 0.98);
+        for (auto& v : p) {
+            if (std::abs(v - 0.1) < 0.02) v += 0.05;
+            if (std::abs(v - 0.9) < 0.02) v -= 0.05;
+        }
+        p(0, 0) = 0.05;  // clipped, on a row whose label is 2
+        p(1, 0) = 0.95;  // clipped, and the row's label
+        const auto g = random_tensor<tensor<double, dyn>>(r, 5, -1, 1);
+        adtest::check_derivatives(
+            [](auto y, auto p) { return tfx::losses::detail::sparse_softmax_xent(tfx::as_node(p), tfx::as_node(y), false, 0.1); },
+            labels, p);
+        adtest::check_derivatives(
+            [](auto y, auto p, auto g) { return tfx::losses::detail::sparse_softmax_xent_grad(p, y, g, false, 0.1); },
+            labels, p, g);
     }
     SECTION("the loss's gradient for logits [2, 3, 4] and labels [2, 3], against finite differences") {
         tensor<double, 2, 3, 4> x;

@@ -3,12 +3,15 @@
 // logits z of one row and its label l, the loss log(sum_c exp(z_c - m)) - (z_l - m), m the row's
 // max, and its gradient g (softmax(z) - onehot(l)). A row takes two passes over z (its max, then
 // the exponentials), SIMD to the last lane: a tail is one padded batch; nothing else is stored.
+// For probabilities p, as Keras, z = log(clip(p, lo, hi)): the loss is then
+// log(sum_c clip(p_c)) - log(clip(p_l)), and no exp is needed.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
+#include "../expr/ops.hpp"
 #include "reduce.hpp"
 #include "tail.hpp"
 
@@ -106,6 +109,59 @@ void softmax_xent_grad_row(T* out, const T* z, std::size_t n, std::size_t label,
     }
     for (; i < n; ++i) out[i] *= a;
     out[label] -= g;
+}
+
+// The sum of clip(p[c], lo, hi) over [0, n) (NaN if any p[c] is NaN).
+template <class T>
+T sum_clipped(const T* p, std::size_t n, T lo, T hi) {
+    using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
+    Acc total = 0;
+    std::size_t i = 0;
+    if constexpr (simd_type<T>) {
+        using B = simd<T>;
+        constexpr std::size_t W = B::size;
+        constexpr std::size_t block = 4096;
+        const B lb(lo), hb(hi);
+        while (i + W <= n) {
+            const std::size_t e = std::min(n, i + block) / W * W;
+            B a(T(0));
+            for (; i < e; i += W) a += ops::clip::apply(B::load_unaligned(p + i), lb, hb);
+            total += Acc(reduce_add(a));
+        }
+    }
+    for (; i < n; ++i) total += Acc(ops::clip::apply(p[i], lo, hi));
+    return T(total);
+}
+
+// The loss of one row of probabilities: log(sum_c clip(p_c)) - log(clip(p_l)).
+template <class T>
+T prob_xent_row(const T* p, std::size_t n, std::size_t label, T lo, T hi) {
+    using std::log;
+    return log(sum_clipped(p, n, lo, hi)) - log(ops::clip::apply(p[label], lo, hi));
+}
+
+// Its gradient times g: with s the sum of the clipped row, out[c] = g / s where lo <= p_c <= hi
+// (0 where the clip is active, as clip's derivative), and out[l] = g (clip(p_l) / s - 1) / clip(p_l).
+template <class T>
+void prob_xent_grad_row(T* out, const T* p, std::size_t n, std::size_t label, T g, T lo, T hi) {
+    const T s = sum_clipped(p, n, lo, hi);
+    const T a = g / s;
+    std::size_t i = 0;
+    if constexpr (simd_type<T>) {
+        using B = simd<T>;
+        constexpr std::size_t W = B::size;
+        const B ab(a), lb(lo), hb(hi), zero(T(0));
+        for (; i + W <= n; i += W) {
+            const B x = B::load_unaligned(p + i);
+            xsimd::select((x < lb) || (x > hb), zero, ab).store_unaligned(out + i);
+        }
+    }
+    for (; i < n; ++i) out[i] = p[i] < lo || p[i] > hi ? T(0) : a;
+    const T pl = p[label];
+    if (!(pl < lo || pl > hi)) {
+        const T c = ops::clip::apply(pl, lo, hi);
+        out[label] = (a * c - g) / c;
+    }
 }
 
 }  // namespace tfx::kernels

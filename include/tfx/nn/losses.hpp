@@ -383,7 +383,10 @@ void for_each_xent_row(const MZ& mz, const ML& ml, F&& row) {
         part(0, rows);
 }
 
-// The per-sample loss, of z's shape without its class axis.
+// The per-sample loss, of z's shape without its class axis. z holds logits, or (logits = false)
+// probabilities p, taken as the logits log(clip(p, lo, hi)): the kernels compute that case from p
+// directly (no exp, no log of each value), and the adjoint goes to p without the log and clip
+// chain.
 template <class Z, class L>
 struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
     using T = typename Z::value_type;
@@ -391,15 +394,24 @@ struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
     static constexpr const char* name = "sparse_softmax_cross_entropy";
     Z z;
     L labels;
-    sparse_xent_node(Z z_, L l_) : z(std::move(z_)), labels(std::move(l_)) {}
+    bool logits;
+    T lo, hi;
+    sparse_xent_node(Z z_, L l_, bool logits_, T lo_, T hi_)
+        : z(std::move(z_)), labels(std::move(l_)), logits(logits_), lo(lo_), hi(hi_) {}
     auto children() const { return std::tie(z, labels); }
+    auto params() const { return std::tuple(logits, lo, hi); }
     dims_t<R> dims() const { return tfx::detail::reduced_dims<class_axis<Z>, false>(z.dims()); }
     void eval_into(T* out, const dims_t<R>&, tfx::detail::eval_ctx& ctx) const {
         const auto mz = tfx::detail::materialize_if_leafless(z, ctx);
         const auto ml = tfx::detail::materialize_if_leafless(labels, ctx);
-        for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
-            out[i] = kernels::softmax_xent_row(zr, n, l);
-        });
+        if (logits)
+            for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                out[i] = kernels::softmax_xent_row(zr, n, l);
+            });
+        else
+            for_each_xent_row(mz, ml, [out, lo = lo, hi = hi](std::size_t i, const T* pr, std::size_t n, std::size_t l) {
+                out[i] = kernels::prob_xent_row(pr, n, l, lo, hi);
+            });
     }
 };
 
@@ -412,8 +424,12 @@ struct sparse_xent_grad_node : expr_base<typename Z::value_type, typename Z::sha
     Z z;
     L labels;
     G g;
-    sparse_xent_grad_node(Z z_, L l_, G g_) : z(std::move(z_)), labels(std::move(l_)), g(std::move(g_)) {}
+    bool logits;
+    T lo, hi;
+    sparse_xent_grad_node(Z z_, L l_, G g_, bool logits_, T lo_, T hi_)
+        : z(std::move(z_)), labels(std::move(l_)), g(std::move(g_)), logits(logits_), lo(lo_), hi(hi_) {}
     auto children() const { return std::tie(z, labels, g); }
+    auto params() const { return std::tuple(logits, lo, hi); }
     dims_t<R> dims() const { return z.dims(); }
     void eval_into(T* out, const dims_t<R>&, tfx::detail::eval_ctx& ctx) const {
         const auto mz = tfx::detail::materialize_if_leafless(z, ctx);
@@ -424,19 +440,28 @@ struct sparse_xent_grad_node : expr_base<typename Z::value_type, typename Z::sha
                               shape_string(mg.dims()) + " does not match the labels' shape " + shape_string(ml.dims()));
         const T* gp = mg.data();
         const T* z0 = mz.data();
-        for_each_xent_row(mz, ml, [&](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
-            kernels::softmax_xent_grad_row(out + (zr - z0), zr, n, l, gp[i]);
-        });
+        if (logits)
+            for_each_xent_row(mz, ml, [&](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                kernels::softmax_xent_grad_row(out + (zr - z0), zr, n, l, gp[i]);
+            });
+        else
+            for_each_xent_row(mz, ml, [&](std::size_t i, const T* pr, std::size_t n, std::size_t l) {
+                kernels::prob_xent_grad_row(out + (pr - z0), pr, n, l, gp[i], lo, hi);
+            });
     }
 };
 
+// The nodes for logits z, or (logits = false) for probabilities clipped to [eps, 1 - eps].
 template <class Z, class L>
-auto sparse_softmax_xent(Z z, L labels) {
-    return sparse_xent_node<Z, L>(std::move(z), std::move(labels));
+auto sparse_softmax_xent(Z z, L labels, bool logits = true, double eps = 0) {
+    using T = typename Z::value_type;
+    return sparse_xent_node<Z, L>(std::move(z), std::move(labels), logits, T(eps), T(1.0 - eps));
 }
 template <expression Z, expression L, expression G>
-auto sparse_softmax_xent_grad(const Z& z, const L& labels, const G& g) {
-    return sparse_xent_grad_node<node_of<Z>, node_of<L>, node_of<G>>(as_node(z), as_node(labels), as_node(g));
+auto sparse_softmax_xent_grad(const Z& z, const L& labels, const G& g, bool logits = true, double eps = 0) {
+    using T = typename node_of<Z>::value_type;
+    return sparse_xent_grad_node<node_of<Z>, node_of<L>, node_of<G>>(as_node(z), as_node(labels), as_node(g), logits,
+                                                                     T(eps), T(1.0 - eps));
 }
 
 // Directional derivative of the per-sample loss along t (of z's shape): sum(softmax(z) t) - t[label].
@@ -455,34 +480,72 @@ auto xent_grad_along(const Z& z, const G& g, const Tz& t) {
     return tfx::detail::expand_reduced<mask, false>(as_node(g), z) * p * (t - s);
 }
 
+// The derivatives below are written in the logits u(z): u = z, or log(clip(z, lo, hi)) for
+// probabilities, with u' and u'' elementwise (clip's derivative as clip's own rule: 1 inside
+// [lo, hi], bounds included, 0 outside).
+template <class E>
+auto xent_logits(const E& e) {
+    return select(e.logits, e.z, log(clip(e.z, e.lo, e.hi)));
+}
+template <class E>
+auto xent_du(const E& e) {
+    using S = typename decltype(e.z)::shape_type;
+    using T = typename E::T;
+    return select(e.logits, broadcast_to_dims<S>(scalar<T>(1), e.z.dims()),
+                  where(e.z < e.lo, T(0), where(e.z > e.hi, T(0), T(1) / clip(e.z, e.lo, e.hi))));
+}
+template <class E>
+auto xent_d2u(const E& e) {
+    using S = typename decltype(e.z)::shape_type;
+    using T = typename E::T;
+    return select(e.logits, zeros_of<S>(e.z),
+                  where(e.z < e.lo, T(0), where(e.z > e.hi, T(0), T(-1) / square(clip(e.z, e.lo, e.hi)))));
+}
+
 template <class Z, class L, class G>
 auto vjp(const sparse_xent_node<Z, L>& e, const G& g) {
-    return std::tuple{sparse_xent_grad_node<Z, L, node_t<const G&>>(e.z, e.labels, as_node(g)), zero_t{}};
+    return std::tuple{sparse_xent_grad_node<Z, L, node_t<const G&>>(e.z, e.labels, as_node(g), e.logits, e.lo, e.hi),
+                      zero_t{}};
 }
 template <class Z, class L, class TZ, class TL>
 auto jvp(const sparse_xent_node<Z, L>& e, const TZ& tz, const TL&) {
     if constexpr (is_zero<TZ>)
         return zero_t{};
     else
-        return xent_along(e.z, e.labels, tangent_at(e.z, tz));
+        return xent_along(xent_logits(e), e.labels, xent_du(e) * tangent_at(e.z, tz));
+}
+// The gradient is F(z) = u'(z) G(u(z)), G(u) = g (softmax(u) - onehot(label)), so along t,
+// dF = u'' G t + u' H (u' t), H the loss's Hessian in u (symmetric: the same for adjoints).
+template <class Z, class L, class G0>
+auto xent_grad_in_logits(const sparse_xent_grad_node<Z, L, G0>& e) {
+    auto u = xent_logits(e);
+    using T = typename Z::value_type;
+    return sparse_xent_grad_node<decltype(u), L, G0>(u, e.labels, e.g, true, T(0), T(1));
+}
+template <class Z, class L, class G0, class Tz>
+auto xent_grad_grad_along(const sparse_xent_grad_node<Z, L, G0>& e, const Tz& t) {
+    auto du = xent_du(e);
+    return xent_d2u(e) * xent_grad_in_logits(e) * t + du * xent_grad_along(xent_logits(e), e.g, du * t);
 }
 template <class Z, class L, class G0, class G>
 auto vjp(const sparse_xent_grad_node<Z, L, G0>& e, const G& g) {
     auto gz = as_node(g);
-    return std::tuple{unbroadcast(xent_grad_along(e.z, e.g, gz), e.z), zero_t{},
-                      unbroadcast(xent_along(e.z, e.labels, gz), e.g)};
+    return std::tuple{unbroadcast(xent_grad_grad_along(e, gz), e.z), zero_t{},
+                      unbroadcast(xent_along(xent_logits(e), e.labels, xent_du(e) * gz), e.g)};
 }
 template <class Z, class L, class G0, class TZ, class TL, class TG>
 auto jvp(const sparse_xent_grad_node<Z, L, G0>& e, const TZ& tz, const TL&, const TG& tg) {
+    auto along_g = [&] {
+        return sparse_xent_grad_node<Z, L, node_t<const TG&>>(e.z, e.labels, as_node(tg), e.logits, e.lo, e.hi);
+    };
     if constexpr (is_zero<TZ> && is_zero<TG>)
         return zero_t{};
     else if constexpr (is_zero<TG>)
-        return xent_grad_along(e.z, e.g, tangent_at(e.z, tz));
+        return xent_grad_grad_along(e, tangent_at(e.z, tz));
     else if constexpr (is_zero<TZ>)
-        return sparse_xent_grad_node<Z, L, node_t<const TG&>>(e.z, e.labels, as_node(tg));
+        return along_g();
     else
-        return sparse_xent_grad_node<Z, L, node_t<const TG&>>(e.z, e.labels, as_node(tg)) +
-               xent_grad_along(e.z, e.g, tangent_at(e.z, tz));
+        return along_g() + xent_grad_grad_along(e, tangent_at(e.z, tz));
 }
 
 }  // namespace detail
@@ -728,11 +791,9 @@ struct sparse_categorical_crossentropy {
    private:
     template <class NT, class NP>
     auto build(NT y0, NP x) const {
-        using T = typename NP::value_type;
         detail::check_dims_sparse(name, y0.dims(), x.dims());
         auto labels = detail::sparse_labels<NP::rank>(std::move(y0));
-        auto z = detail::select(from_logits, x, log(clip(x, T(epsilon), T(1.0 - epsilon))));
-        return mean(detail::sparse_softmax_xent(std::move(z), std::move(labels)));
+        return mean(detail::sparse_softmax_xent(std::move(x), std::move(labels), from_logits, epsilon));
     }
 };
 
