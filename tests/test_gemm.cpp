@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -222,6 +223,67 @@ TEST_CASE("gemm epilogue covers every element of C exactly once", "[gemm]") {
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < ldc; ++j) wrong += seen[i * ldc + j] != (j < n ? 1 : 0);
         CHECK(wrong == 0);
+    }
+}
+
+// A product with few columns and a column-major A (a weight gradient x^T dy for a 10-class head)
+// is computed as C^T = B^T A^T and transposed (kernels::detail::transpose_narrow). Its values must
+// be those of the direct path bit for bit: the first and the last rows, computed alone (too few
+// rows for the transposed path), are compared with memcmp.
+template <class T>
+void check_narrow(std::size_t m, std::size_t n, std::size_t k, bool tb, std::mt19937& rng) {
+    CAPTURE(m, n, k, tb);
+    const auto a = random_matrix<T>(m, k, true, rng, 1);
+    const auto b = random_matrix<T>(k, n, tb, rng);
+    const std::size_t ldc = n + 3;
+    const T sentinel = T(12345);
+    std::vector<T> c(m * ldc, sentinel);
+    std::vector<int> seen(m * n, 0);
+    gemm<T>(m, n, k, a.ref, b.ref, c.data(), ldc, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
+        for (std::size_t i = i0; i < i0 + rows; ++i)
+            for (std::size_t j = j0; j < j0 + cols; ++j) ++seen[i * n + j];
+    });
+    const auto ref = naive(m, n, k, a.ref, b.ref);
+    std::size_t bad = 0, pad_touched = 0, epi_wrong = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = 0; j < n; ++j) {
+            bad += !(std::abs(double(c[i * ldc + j]) - ref[i * n + j]) <= tolerance<T>(k));
+            epi_wrong += seen[i * n + j] != 1;
+        }
+        for (std::size_t j = n; j < ldc; ++j) pad_touched += c[i * ldc + j] != sentinel;
+    }
+    CHECK(bad == 0);
+    CHECK(pad_touched == 0);
+    CHECK(epi_wrong == 0);
+    for (const std::size_t i0 : {std::size_t(0), m - 5}) {
+        std::vector<T> part(5 * n);
+        const matrix_ref<T> rows{a.ref.p + std::ptrdiff_t(i0) * a.ref.rs, a.ref.rs, a.ref.cs};
+        gemm<T>(5, n, k, rows, b.ref, part.data(), n);
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < 5; ++i) differ += std::memcmp(&part[i * n], &c[(i0 + i) * ldc], n * sizeof(T)) != 0;
+        CHECK(differ == 0);
+    }
+}
+
+TEST_CASE("narrow products with a column-major A (computed transposed) match the direct path bit for bit", "[gemm]") {
+    // The cases below do take the transposed path (n = 3 leaves lanes idle on SSE, AVX2 and AVX-512),
+    // and only them: not a row-major A, nor a k too short to pay for the transpose.
+    using rb = tfx::kernels::detail::register_block<float>;
+    constexpr std::size_t W = tfx::simd<float>::size;
+    CHECK(tfx::kernels::detail::transpose_narrow(128, 3, 64, 1, rb::nr, W));
+    CHECK_FALSE(tfx::kernels::detail::transpose_narrow(128, 3, 64, 64, rb::nr, W));
+    CHECK_FALSE(tfx::kernels::detail::transpose_narrow(128, 3, 2, 1, rb::nr, W));
+    CHECK_FALSE(tfx::kernels::detail::transpose_narrow(5, 3, 64, 1, rb::nr, W));
+    std::mt19937 rng(17);
+    for (bool tb : {false, true}) {
+        for (const std::size_t n : {1, 3, 7, 10, 16, 17, 31}) {
+            check_narrow<float>(128, n, 64, tb, rng);
+            check_narrow<float>(300, n, 1100, tb, rng);  // several k blocks
+        }
+        check_narrow<float>(1000, 10, 256, tb, rng);  // large enough to be split over threads
+        check_narrow<double>(129, 5, 33, tb, rng);
+        check_narrow<double>(200, 10, 40, tb, rng);
+        check_narrow<float>(128, 10, 8, tb, rng);  // k too short: the direct path
     }
 }
 
