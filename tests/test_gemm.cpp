@@ -266,8 +266,9 @@ void check_narrow(std::size_t m, std::size_t n, std::size_t k, bool tb, std::mt1
 }
 
 TEST_CASE("narrow products with a column-major A (computed transposed) match the direct path bit for bit", "[gemm]") {
-    // The cases below do take the transposed path (n = 3 leaves lanes idle on SSE, AVX2 and AVX-512),
-    // and only them: not a row-major A, nor a k too short to pay for the transpose.
+    // The selection: n = 3 with a column-major A is transposed on SSE, AVX2 and AVX-512 alike; a
+    // row-major A, a k too short to pay for the transpose or too few rows are not. Which of the
+    // products below are transposed depends on the SIMD width; all must give the direct path's bits.
     using rb = tfx::kernels::detail::register_block<float>;
     constexpr std::size_t W = tfx::simd<float>::size;
     CHECK(tfx::kernels::detail::transpose_narrow(128, 3, 64, 1, rb::nr, W));
