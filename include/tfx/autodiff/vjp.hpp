@@ -289,7 +289,10 @@ auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
         std::size_t count = 1;
         for (std::size_t k = 0; k < X::rank; ++k)
             if ((Mask >> k) & 1u) count *= xd[k];
-        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) / T(count)};
+        if constexpr (G::rank == 0)  // one division, and the adjoint stays a broadcast scalar
+            return std::tuple{detail::expand_reduced<Mask, Keep>(g / T(count), x)};
+        else
+            return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) / T(count)};
     } else if constexpr (std::is_same_v<K, kernels::red_max> || std::is_same_v<K, kernels::red_min>) {
         // Ties share the gradient equally, as in TensorFlow. The extremes are e itself, reshaped
         // (not a keepdims reduction of its own, which reverse mode would compute a second time).
@@ -327,11 +330,21 @@ auto vjp(const softmax_node<Log, Axis, X>& e, const G& g) {
 
 template <class A, class B, class G>
 auto vjp(const matmul_node<A, B>& e, const G& g) {
-    constexpr std::size_t R = matmul_node<A, B>::R;
-    auto ga = matmul(g, detail::transpose_last2<B::rank>(e.b));
-    auto gb = matmul(detail::transpose_last2<A::rank>(e.a), g);
-    (void)R;
-    return std::tuple{unbroadcast(std::move(ga), e.a), unbroadcast(std::move(gb), e.b)};
+    if constexpr (detail::is_bcast_of_scalar<G>::value && A::rank == 2 && B::rank == 2) {
+        // A cotangent that is one value c everywhere (a full sum's or mean's adjoint): every row of
+        // g @ bT is c times b's row sums, every column of aT @ g c times a's column sums. Two
+        // reductions in place of two products.
+        using SA = typename A::shape_type;
+        const auto ad = e.a.dims();
+        auto ga = broadcast_to_dims<SA>(g.x * sum<1>(e.b), ad);
+        auto gb = broadcast_to_dims<typename B::shape_type>(
+            reshape_to_shape<shape<SA::extents[1], 1>>(g.x * sum<0>(e.a), dims_t<2>{ad[1], 1}), e.b.dims());
+        return std::tuple{std::move(ga), std::move(gb)};
+    } else {
+        auto ga = matmul(g, detail::transpose_last2<B::rank>(e.b));
+        auto gb = matmul(detail::transpose_last2<A::rank>(e.a), g);
+        return std::tuple{unbroadcast(std::move(ga), e.a), unbroadcast(std::move(gb), e.b)};
+    }
 }
 
 template <class X, int... P, class G>
