@@ -137,3 +137,87 @@ TEST_CASE("the finite-difference check rejects a wrong derivative", "[autodiff]"
     CHECK_FALSE(adtest::check_vjp([bad_sin](auto x) { return bad_sin(x); }, x).empty());
     CHECK(adtest::check_vjp([good_sin](auto x) { return good_sin(x); }, x).empty());
 }
+
+TEST_CASE("a product under an elementwise map is written by the GEMM's epilogue, and stored only when read again",
+          "[autodiff]") {
+    rng r(1403);
+    tensor<double, 6, 8> w;
+    tensor<double, 8> b;
+    tensor<double, dyn, 6> x(5);
+    adtest::fill_uniform(w, r, -1, 1);
+    adtest::fill_uniform(b, r, -0.5, 0.5);
+    adtest::fill_uniform(x, r, -1, 1);
+    auto z = [&](std::size_t i, std::size_t j) {
+        double s = b(j);
+        for (std::size_t k = 0; k < 6; ++k) s += x(i, k) * w(k, j);
+        return s;
+    };
+
+    // relu(x w + b): nothing else reads x w. The first call stores it (it cannot know yet); from
+    // the second call on the product lives only in the output.
+    auto layer = tfx::function([](auto w, auto b, auto x) { return relu(matmul(x, w) + b); });
+    for (std::size_t call = 1; call <= 3; ++call) {
+        INFO("call " << call);
+        const auto& y = layer(w, b, x);
+        for (std::size_t i = 0; i < 5; ++i)
+            for (std::size_t j = 0; j < 8; ++j) CHECK(y(i, j) == Approx(std::max(z(i, j), 0.0)).epsilon(1e-14));
+        CHECK(layer.stats().products_fused == call);
+        CHECK(layer.stats().products_unkept == call - 1);
+        CHECK(layer.stats().kernels_computed == call);
+        CHECK(layer.stats().kernels_reused == 0);
+    }
+    CHECK(layer.stats().allocations == 1);  // the product's buffer, taken on every call (slots are not moved)
+
+    // The same map beside a reduction of the same product: the product is stored on every call
+    // and the reduction reads it (reused), it is not computed twice.
+    auto both = tfx::function([](auto w, auto b, auto x) { return std::tuple{relu(matmul(x, w) + b), sum(matmul(x, w))}; });
+    double total = 0;
+    for (std::size_t i = 0; i < 5; ++i)
+        for (std::size_t j = 0; j < 8; ++j) total += z(i, j) - b(j);
+    for (std::size_t call = 1; call <= 3; ++call) {
+        INFO("call " << call);
+        const auto& [y, s] = both(w, b, x);
+        CHECK(y(4, 7) == Approx(std::max(z(4, 7), 0.0)).epsilon(1e-14));
+        CHECK(s() == Approx(total).epsilon(1e-13));
+        CHECK(both.stats().products_fused == call);
+        CHECK(both.stats().products_unkept == 0);
+        CHECK(both.stats().kernels_computed == call);
+        CHECK(both.stats().kernels_reused == call);
+    }
+
+    // An MLP's loss and gradients: the forward relu(x W1 + b1) and the logits h W2 + b2 are fused
+    // and their products stored (the backward pass reads them); the backward where(mask,
+    // dlogits W2^T, 0) is fused with the mask's product read from the forward, and its own product,
+    // read by nothing else (the bias's sum reads the where), is stored only on the first call.
+    // Later calls give bit-identical gradients; nothing is allocated.
+    tensor<double, 8, 3> w2;
+    tensor<double, 3> b2;
+    tensor<std::int32_t, dyn> labels{0, 2, 1, 1, 0};
+    adtest::fill_uniform(w2, r, -1, 1);
+    adtest::fill_uniform(b2, r, -0.5, 0.5);
+    auto mlp = [](auto W1, auto b1, auto W2, auto b2, auto x, auto y) {
+        auto logits = matmul(relu(matmul(x, W1) + b1), W2) + b2;
+        return mean(logsumexp<1>(logits) - gather<1, 1>(logits, y));
+    };
+    auto vg = tfx::value_and_grad<0, 1, 2, 3>(mlp);
+    auto same = [](const auto& a, const auto& b) { return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data()); };
+    const auto first = vg(w, b, w2, b2, x, labels);  // a copy
+    const std::size_t allocations = vg.stats().allocations;
+    CHECK(vg.stats().products_fused == 3);
+    CHECK(vg.stats().products_unkept == 0);
+    for (std::size_t call = 2; call <= 3; ++call) {
+        INFO("call " << call);
+        const auto& again = vg(w, b, w2, b2, x, labels);
+        CHECK(std::get<0>(again)() == std::get<0>(first)());
+        CHECK(same(std::get<1>(again), std::get<1>(first)));
+        CHECK(same(std::get<2>(again), std::get<2>(first)));
+        CHECK(same(std::get<3>(again), std::get<3>(first)));
+        CHECK(same(std::get<4>(again), std::get<4>(first)));
+        CHECK(vg.stats().products_fused == 3 * call);
+        CHECK(vg.stats().products_unkept == call - 1);
+        CHECK(vg.stats().allocations == allocations);
+    }
+    const std::string m = adtest::check_grad(mlp, w, b, w2, b2, x, labels);
+    INFO(m);
+    CHECK(m.empty());
+}

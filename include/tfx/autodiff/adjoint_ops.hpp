@@ -28,16 +28,18 @@ struct sum_to_node : expr_base<typename G::value_type, S> {
     }
     void eval_into(T* out, const dims_t<R>&, detail::eval_ctx& outer) const {
         detail::eval_ctx ctx{nullptr, nullptr, outer.ws, outer.persistent};
-        detail::evaluator<G, RG> ev(g, ctx);
-        const auto gd = ev.dims;
-        std::array<bool, RG> mask{};
-        for (std::size_t k = 0; k < RG; ++k) {
-            if (k < RG - R)
-                mask[k] = true;
-            else
-                mask[k] = target[k - (RG - R)] == 1 && gd[k] != 1;
-        }
-        kernels::reduce<kernels::red_sum, T>(out, gd, mask, ev);
+        detail::with_operand(g, ctx, [&](const auto& y) {
+            detail::evaluator<std::remove_cvref_t<decltype(y)>, RG> ev(y, ctx);
+            const auto gd = ev.dims;
+            std::array<bool, RG> mask{};
+            for (std::size_t k = 0; k < RG; ++k) {
+                if (k < RG - R)
+                    mask[k] = true;
+                else
+                    mask[k] = target[k - (RG - R)] == 1 && gd[k] != 1;
+            }
+            kernels::reduce<kernels::red_sum, T>(out, gd, mask, ev);
+        });
     }
 };
 

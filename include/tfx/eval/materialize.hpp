@@ -52,5 +52,22 @@ auto materialize_if_leafless(const X& x, eval_ctx& ctx) {
         return materialized<typename X::value_type, typename X::shape_type>(x, ctx);
 }
 
+// The operand of a one-pass kernel (a reduction): walked inline, unless it has kernels in it and
+// this tfx::function call has already computed it into memory for another kernel (a gradient's
+// where(mask, product, 0), read by the weight's product and by the bias's sum): then that memory
+// is read, rather than the map walked again and the products under it read once more.
+// k(operand) is called with one or the other.
+template <class X, class K>
+void with_operand(const X& x, eval_ctx& ctx, K&& k) {
+    if constexpr (!is_pure_elementwise<X> && is_map<X>::value) {
+        if (ctx.persistent && ctx.ws->template known<typename X::value_type>(x)) {
+            const materialized<typename X::value_type, typename X::shape_type> m(x, ctx);
+            k(m);
+            return;
+        }
+    }
+    k(x);
+}
+
 }  // namespace detail
 }  // namespace tfx

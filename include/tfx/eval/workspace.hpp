@@ -101,6 +101,60 @@ class workspace {
         memo_.push_back(memo_entry{key_of<E>(), p.at, p.length, data});
         ++computed_;
     }
+    // Is a result of node e remembered in this evaluation? (A look, not a reuse: nothing is counted.)
+    template <class T, class E>
+    bool known(const E& e) {
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        const std::size_t n = words_.size() - at;
+        bool found = false;
+        for (const auto& m : memo_)
+            if (m.key == key_of<E>() && m.length == n &&
+                std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
+                           words_.begin() + std::ptrdiff_t(at))) {
+                found = true;
+                break;
+            }
+        words_.resize(at);
+        return found;
+    }
+
+    // Epilogue fusion under a tfx::function (expr/matmul.hpp): the GEMM writes an elementwise map of
+    // its product straight into the map's output, and the product itself is only stored (and
+    // remembered) where something may read it again. A plan learns that in its first call: the
+    // products stored there (kept_product) and the kernel results read again (any recall hit) are
+    // noted, and learn_products(), at the end of the first call that completed, lists the products
+    // never read again; from then on product_unread says they need not be stored. A later call
+    // that reads one anyway (a data-dependent branch) finds nothing and computes it again: a
+    // miss, not an error. The notes are per node type; types are compared, not nodes.
+    template <class E>
+    static const void* type_key() noexcept {
+        return key_of<E>();
+    }
+    bool products_learned() const noexcept { return learned_; }
+    void kept_product(const void* key) {
+        if (!learned_ && std::find(kept_.begin(), kept_.end(), key) == kept_.end()) kept_.push_back(key);
+    }
+    bool product_unread(const void* key) const noexcept {
+        return learned_ && std::find(unread_.begin(), unread_.end(), key) != unread_.end();
+    }
+    void learn_products() {
+        for (const void* k : kept_)
+            if (std::find(read_again_.begin(), read_again_.end(), k) == read_again_.end()) unread_.push_back(k);
+        learned_ = true;
+        kept_ = {};
+        read_again_ = {};
+    }
+    // Counts of fused products (tests and diagnostics): fused() for each, unkept too when the
+    // product is not stored (it is still a kernel result computed).
+    void fused() noexcept { ++fused_; }
+    void computed_unkept() noexcept {
+        ++computed_;
+        ++unkept_;
+    }
+    std::size_t products_fused() const noexcept { return fused_; }
+    std::size_t products_unkept() const noexcept { return unkept_; }
+
     // Kernel results computed and reused since the workspace was made (tests of the CSE).
     std::size_t kernels_computed() const noexcept { return computed_; }
     std::size_t kernels_reused() const noexcept { return reused_; }
@@ -131,6 +185,8 @@ class workspace {
                 std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
                            words_.begin() + std::ptrdiff_t(at))) {
                 ++reused_;
+                if (!learned_ && std::find(read_again_.begin(), read_again_.end(), m.key) == read_again_.end())
+                    read_again_.push_back(m.key);
                 return static_cast<const T*>(m.data);
             }
         return nullptr;
@@ -143,10 +199,14 @@ class workspace {
     std::vector<slot> slots_;
     std::vector<memo_entry> memo_;
     std::vector<std::uint64_t> words_;
+    std::vector<const void*> kept_, read_again_, unread_;  // products, see learn_products
+    bool learned_ = false;
     std::size_t cursor_ = 0;
     std::size_t allocations_ = 0;
     std::size_t computed_ = 0;
     std::size_t reused_ = 0;
+    std::size_t fused_ = 0;
+    std::size_t unkept_ = 0;
 };
 
 }  // namespace tfx

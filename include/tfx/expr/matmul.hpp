@@ -228,8 +228,26 @@ void with_matmul(const E& e, F&& f) {
         std::apply([&](const auto&... c) { (with_matmul(c, f), ...); }, e.children());
 }
 
+// How many nodes of type N the tree of E holds (E included).
+template <class N, class E>
+constexpr std::size_t nodes_of_type() {
+    if constexpr (!requires(const E& e) { e.children(); })
+        return std::size_t(std::is_same_v<N, E>);
+    else
+        return std::size_t(std::is_same_v<N, E>) + []<class... C>(std::type_identity<std::tuple<C...>>) {
+            return (nodes_of_type<N, std::remove_cvref_t<C>>() + ... + std::size_t(0));
+        }(std::type_identity<decltype(std::declval<const E&>().children())>{});
+}
+
+// An elementwise map over one or more matmuls: one product of the output's shape is written by
+// the GEMM into the output, and the map's other operands are applied to each finished tile there.
+// The first such product that is not already known is taken (a map that reads a product twice is
+// left unfused: its other read would not find the product). Under a tfx::function the product is
+// also copied, tile by tile while it is in L1, into its own buffer and remembered, unless the
+// plan's first call showed that nothing reads it again (workspace::product_unread). Either way
+// the buffer is requested, so every call takes the same workspace slots.
 template <class Op, class... A>
-struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>() == 1> {
+struct fusion<map<Op, A...>> : std::bool_constant<(direct_matmuls<map<Op, A...>>() >= 1)> {
     using X = map<Op, A...>;
     using T = typename X::value_type;
     static bool try_fused(const X& x, T* out, const dims_t<X::rank>& d, eval_ctx& outer) {
@@ -239,13 +257,20 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
             bool done = false;
             with_matmul(x, [&](const auto& mm) {
                 using MM = std::remove_cvref_t<decltype(mm)>;
-                if constexpr (MM::rank == 2 && std::is_same_v<typename MM::value_type, T>) {
+                if constexpr (MM::rank == 2 && std::is_same_v<typename MM::value_type, T> && nodes_of_type<MM, X>() == 1) {
+                    if (done) return;
                     if (mm.dims() != d) return;  // the product is broadcast: not one block per block
-                    // Under a tfx::function the product is kept for the rest of the call (a gradient
-                    // reads it again); the epilogue would overwrite it, so it is not fused there.
-                    if (outer.persistent) return;
                     // The GEMM stores into out before the epilogue reads the other operands.
                     if (references(x, out)) return;
+                    T* keep = nullptr;  // where the product is stored for later reads, if it is
+                    if (outer.persistent) {
+                        if (outer.ws->template known<T>(mm)) return;  // computed already: the map reads it
+                        keep = outer.ws->template get<T>(dims_size(d));
+                        if (outer.ws->product_unread(workspace::type_key<MM>()))
+                            keep = nullptr;
+                        else
+                            outer.ws->kept_product(workspace::type_key<MM>());
+                    }
                     eval_ctx ctx{&mm, out, outer.ws, outer.persistent};
                     evaluator<X, 2> ev(x, ctx);  // other kernel operands are computed here, before the GEMM
                     ev.bind(d);
@@ -254,6 +279,7 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                     mm.eval_fused(out, d, ctx, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
                         auto walk = [&](auto& e, std::size_t from, std::size_t to) TFX_NOINLINE {
                             for (std::size_t i = from; i < to; ++i) {
+                                if (keep) std::copy_n(out + i * N + j0, cols, keep + i * N + j0);
                                 e.seek(dims_t<2>{i, 0});
                                 kernels::row(out + i * N, j0 + cols, e, use_simd, j0);
                             }
@@ -273,6 +299,13 @@ struct fusion<map<Op, A...>> : std::bool_constant<direct_matmuls<map<Op, A...>>(
                         }
                         walk(ev, i0, i0 + rows);
                     });
+                    if (outer.persistent) {
+                        outer.ws->fused();
+                        if (keep)
+                            outer.ws->remember(mm, static_cast<const T*>(keep));
+                        else
+                            outer.ws->computed_unkept();
+                    }
                     done = true;
                 }
             });

@@ -123,7 +123,7 @@ struct reduce_node
                 out[i] = std::isinf(mi) ? mi : mi + std::log(out[i]);
             }
         } else {
-            run<K>(out, x, ctx);
+            detail::with_operand(x, ctx, [&](const auto& y) { run<K>(out, y, ctx); });
         }
     }
 
