@@ -252,3 +252,25 @@ TEMPLATE_TEST_CASE("maximum, minimum, relu and clip propagate NaN as NumPy does,
     CHECK(nan_count(tfx::eval(tfx::clip(x, -1, 1))) == n);
 }
 
+
+TEMPLATE_TEST_CASE("rows shorter than a batch and rows' tails: exp over rows with a broadcast bias, row by row",
+                   "[elementwise]", float, double) {
+    // A broadcast operand makes the loop go row by row, so every row ends in a tail (one masked
+    // batch on AVX2/AVX-512): each row must get its own values and none of its neighbour's.
+    std::mt19937 gen(23);
+    constexpr std::size_t W = tfx::simd<TestType>::size;
+    for (std::size_t cols : {std::size_t(1), std::size_t(3), W - 1, W + 1, 2 * W + 5}) {
+        INFO("row length " << cols);
+        tensor<TestType, dyn, dyn> x(std::size_t(5), cols);
+        tensor<TestType, dyn> b(cols);
+        fill_uniform<TestType>(x, -3, 3, gen);
+        fill_uniform<TestType>(b, -1, 1, gen);
+        tensor<TestType, dyn, dyn> y = exp(x - b) * TestType(2);
+        std::vector<double> want(5 * cols);
+        for (std::size_t i = 0; i < 5; ++i)
+            for (std::size_t j = 0; j < cols; ++j) want[i * cols + j] = 2 * std::exp(double(x(i, j)) - double(b(j)));
+        const auto m = mismatches(y.data(), want, 8, 0, [&](std::size_t k) { return num(x.data()[k]); });
+        INFO(m);
+        CHECK(m.empty());
+    }
+}

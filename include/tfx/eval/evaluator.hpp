@@ -8,6 +8,7 @@
 
 #include "../core/tensor.hpp"
 #include "../expr/elementwise.hpp"
+#include "../kernels/tail.hpp"
 #include "workspace.hpp"
 
 namespace tfx::detail {
@@ -88,6 +89,14 @@ struct strided_eval {
         else
             return B::load_unaligned(p + i);
     }
+    // The r < B::size values from i (a row's tail), the other lanes 1: nothing past the row is read.
+    template <class B>
+    B load_tail(std::size_t i, std::size_t r) const {
+        if constexpr (BInner)
+            return B(*p);
+        else
+            return kernels::detail::load_tail(p + i, r, T(1));
+    }
     bool simd_valid() const { return BInner || inner == 1; }
     bool flat_ok(const dims_t<R>& out) const {
         if constexpr (LR == 0)
@@ -129,6 +138,8 @@ struct evaluator<scalar<T>, R> {
     T get(std::size_t) const { return v; }
     template <class B>
     B load(std::size_t) const { return B(v); }
+    template <class B>
+    B load_tail(std::size_t, std::size_t) const { return B(v); }
     bool simd_valid() const { return true; }
     bool flat_ok(const dims_t<R>&) const { return true; }
 };
@@ -187,6 +198,10 @@ struct evaluator<map<Op, A...>, R> {
     template <class B>
     auto load(std::size_t i) const {
         return std::apply([&](const auto&... c) { return Op::apply(c.template load<B>(i)...); }, ch);
+    }
+    template <class B>
+    auto load_tail(std::size_t i, std::size_t r) const {
+        return std::apply([&](const auto&... c) { return Op::apply(c.template load_tail<B>(i, r)...); }, ch);
     }
     bool simd_valid() const {
         return std::apply([](const auto&... c) { return (c.simd_valid() && ...); }, ch);

@@ -2,13 +2,16 @@
 // The one elementwise SIMD loop. The output is walked row by row (the last axis is the contiguous
 // inner loop, broadcasts are outer loops); when nothing is broadcast the whole tensor is one row.
 // Each row runs a SIMD body of full batches (two per iteration, for instruction-level parallelism)
-// and a scalar tail.
+// and a tail: one partial batch by masked loads and stores where the target has them (AVX2,
+// AVX-512; kernels/tail.hpp), so a row of 10 classes is one vector exp, not ten calls of libm's;
+// scalar elsewhere. The tail's idle lanes compute on ones and are not stored.
 #include <type_traits>
 #include <utility>
 
 #include "../core/config.hpp"
 #include "../core/parallel.hpp"
 #include "../core/shape.hpp"
+#include "tail.hpp"
 
 namespace tfx::kernels {
 
@@ -27,7 +30,11 @@ template <class T, class Ev>
         x1.store_unaligned(out + i + W);
     }
     for (; i + W <= n; i += W) ev.template load<B>(i).store_unaligned(out + i);
-    for (; i < n; ++i) out[i] = ev.get(i);
+    if constexpr (detail::masked_tail<T>) {
+        if (i < n) detail::store_tail(out + i, n - i, B(ev.template load_tail<B>(i, n - i)));
+    } else {
+        for (; i < n; ++i) out[i] = ev.get(i);
+    }
 }
 
 template <class T, class Ev>

@@ -11,6 +11,18 @@
 namespace tfx::kernels {
 
 namespace detail {
+// Whether load_tail and store_tail are masked instructions on this target (AVX-512, AVX2) rather
+// than a trip through a buffer: the elementwise loop takes a row's tail as one batch only then.
+template <class T>
+inline constexpr bool masked_tail =
+#if defined(__AVX512F__)
+    simd<T>::size * sizeof(T) == 64 ||
+#endif
+#if defined(__AVX2__)
+    simd<T>::size * sizeof(T) == 32 ||
+#endif
+    false;
+
 // The r < W values at p in a batch, the lanes past them set to fill, and the first r lanes of b
 // stored at p. With AVX-512 and AVX2 these are masked loads and stores (nothing is read or written
 // past p + r); elsewhere the values go through a buffer (a store-forwarding stall: a dozen cycles).
