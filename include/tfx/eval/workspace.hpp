@@ -106,15 +106,7 @@ class workspace {
     bool known(const E& e) {
         const std::size_t at = words_.size();
         identity_words(e, words_);
-        const std::size_t n = words_.size() - at;
-        bool found = false;
-        for (const auto& m : memo_)
-            if (m.key == key_of<E>() && m.length == n &&
-                std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
-                           words_.begin() + std::ptrdiff_t(at))) {
-                found = true;
-                break;
-            }
+        const bool found = match(key_of<E>(), at) != nullptr;
         words_.resize(at);
         return found;
     }
@@ -176,20 +168,25 @@ class workspace {
         std::size_t length;
         const void* data;
     };
-    // The remembered result of a node of type E whose identity words are words_[at, end).
-    template <class T, class E>
-    const T* find(std::size_t at) {
+    // The remembered entry of a node with type key `key` whose identity words are words_[at, end).
+    const memo_entry* match(const void* key, std::size_t at) const {
         const std::size_t n = words_.size() - at;
         for (const auto& m : memo_)
-            if (m.key == key_of<E>() && m.length == n &&
+            if (m.key == key && m.length == n &&
                 std::equal(words_.begin() + std::ptrdiff_t(m.offset), words_.begin() + std::ptrdiff_t(m.offset + n),
-                           words_.begin() + std::ptrdiff_t(at))) {
-                ++reused_;
-                if (!learned_ && std::find(read_again_.begin(), read_again_.end(), m.key) == read_again_.end())
-                    read_again_.push_back(m.key);
-                return static_cast<const T*>(m.data);
-            }
+                           words_.begin() + std::ptrdiff_t(at)))
+                return &m;
         return nullptr;
+    }
+    // The same as a reuse of the result: counted, and noted for learn_products.
+    template <class T, class E>
+    const T* find(std::size_t at) {
+        const memo_entry* m = match(key_of<E>(), at);
+        if (!m) return nullptr;
+        ++reused_;
+        if (!learned_ && std::find(read_again_.begin(), read_again_.end(), m->key) == read_again_.end())
+            read_again_.push_back(m->key);
+        return static_cast<const T*>(m->data);
     }
     template <class E>
     static const void* key_of() {
