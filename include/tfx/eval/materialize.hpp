@@ -60,7 +60,7 @@ auto materialize_if_leafless(const X& x, eval_ctx& ctx) {
 template <class X, class K>
 void with_operand(const X& x, eval_ctx& ctx, K&& k) {
     if constexpr (!is_pure_elementwise<X> && is_map<X>::value) {
-        if (ctx.persistent && ctx.ws->template known<typename X::value_type>(x)) {
+        if (ctx.persistent && ctx.ws->known(x)) {
             const materialized<typename X::value_type, typename X::shape_type> m(x, ctx);
             k(m);
             return;

@@ -102,7 +102,7 @@ class workspace {
         ++computed_;
     }
     // Is a result of node e remembered in this evaluation? (A look, not a reuse: nothing is counted.)
-    template <class T, class E>
+    template <class E>
     bool known(const E& e) {
         const std::size_t at = words_.size();
         identity_words(e, words_);

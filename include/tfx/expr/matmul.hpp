@@ -264,7 +264,7 @@ struct fusion<map<Op, A...>> : std::bool_constant<(direct_matmuls<map<Op, A...>>
                     if (references(x, out)) return;
                     T* keep = nullptr;  // where the product is stored for later reads, if it is
                     if (outer.persistent) {
-                        if (outer.ws->template known<T>(mm)) return;  // computed already: the map reads it
+                        if (outer.ws->known(mm)) return;  // computed already: the map reads it
                         keep = outer.ws->template get<T>(dims_size(d));
                         if (outer.ws->product_unread(workspace::type_key<MM>()))
                             keep = nullptr;
