@@ -66,6 +66,13 @@ template <class Tn>
 void fill_uniform(Tn& t, rng& r, double lo, double hi) {
     for (auto& v : t) v = typename Tn::value_type(r.uniform(lo, hi));
 }
+// A tensor of static shape, uniform in [-1, 1].
+template <class Tn>
+Tn uniform_tensor(rng& r) {
+    Tn t;
+    fill_uniform(t, r, -1, 1);
+    return t;
+}
 // |v| in [lo, hi] with a random sign: away from the kinks at 0 (relu, abs, leaky_relu, elu).
 template <class Tn>
 void fill_signed(Tn& t, rng& r, double lo, double hi) {

@@ -8,42 +8,36 @@ namespace {
 using adtest::check_derivatives;
 using adtest::check_grad;
 using adtest::rng;
+using adtest::uniform_tensor;
 using tfx::dyn;
 using tfx::tensor;
-
-template <class Tn>
-Tn uniform(rng& r) {
-    Tn t;
-    adtest::fill_uniform(t, r, -1, 1);
-    return t;
-}
 
 }  // namespace
 
 TEST_CASE("vjp and jvp of a 2-D matmul match finite differences", "[autodiff]") {
     rng r(701);
     SECTION("small static [3,4] @ [4,5]") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 3, 4>>(r),
-                          uniform<tensor<double, 4, 5>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 3, 4>>(r),
+                          uniform_tensor<tensor<double, 4, 5>>(r));
     }
     SECTION("static [18,17] @ [17,19], beyond the small kernel") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 18, 17>>(r),
-                          uniform<tensor<double, 17, 19>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 18, 17>>(r),
+                          uniform_tensor<tensor<double, 17, 19>>(r));
     }
     SECTION("dynamic [?,4] @ [4,5]") {
         tensor<double, dyn, 4> a(6);
         adtest::fill_uniform(a, r, -1, 1);
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, a, uniform<tensor<double, 4, 5>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, a, uniform_tensor<tensor<double, 4, 5>>(r));
     }
 }
 
 #if !TFX_AD_BUG_PERMUTE_VJP  // see test_autodiff_check.hpp
 TEST_CASE("vjp and jvp of matmul with a transposed operand match finite differences", "[autodiff]") {
     rng r(702);
-    const auto a = uniform<tensor<double, 4, 3>>(r);  // used as a^T: [3,4]
-    const auto b = uniform<tensor<double, 5, 4>>(r);  // used as b^T: [4,5]
-    const auto a2 = uniform<tensor<double, 3, 4>>(r);
-    const auto b2 = uniform<tensor<double, 4, 5>>(r);
+    const auto a = uniform_tensor<tensor<double, 4, 3>>(r);  // used as a^T: [3,4]
+    const auto b = uniform_tensor<tensor<double, 5, 4>>(r);  // used as b^T: [4,5]
+    const auto a2 = uniform_tensor<tensor<double, 3, 4>>(r);
+    const auto b2 = uniform_tensor<tensor<double, 4, 5>>(r);
     SECTION("transpose(a) @ b") { check_derivatives([](auto a, auto b) { return matmul(transpose(a), b); }, a, b2); }
     SECTION("a @ transpose(b)") { check_derivatives([](auto a, auto b) { return matmul(a, transpose(b)); }, a2, b); }
     SECTION("transpose(a) @ transpose(b)") {
@@ -54,13 +48,14 @@ TEST_CASE("vjp and jvp of matmul with a transposed operand match finite differen
 TEST_CASE("jvp of matmul with transposed operands matches finite differences (vjp: see test_autodiff_check.hpp)",
           "[autodiff]") {
     rng r(702);
-    const auto a = uniform<tensor<double, 4, 3>>(r);
-    const auto b = uniform<tensor<double, 5, 4>>(r);
+    const auto a = uniform_tensor<tensor<double, 4, 3>>(r);
+    const auto b = uniform_tensor<tensor<double, 5, 4>>(r);
     const std::string m1 = adtest::check_jvp([](auto a, auto b) { return matmul(transpose(a), transpose(b)); }, a, b);
     INFO(m1);
     CHECK(m1.empty());
     const std::string m2 = adtest::check_jvp([](auto a, auto b) { return matmul(permute<0, 2, 1>(a), permute<0, 2, 1>(b)); },
-                                             uniform<tensor<double, 2, 4, 3>>(r), uniform<tensor<double, 2, 5, 4>>(r));
+                                             uniform_tensor<tensor<double, 2, 4, 3>>(r),
+                                             uniform_tensor<tensor<double, 2, 5, 4>>(r));
     INFO(m2);
     CHECK(m2.empty());
 }
@@ -69,13 +64,13 @@ TEST_CASE("jvp of matmul with transposed operands matches finite differences (vj
 TEST_CASE("vjp and jvp of a batched matmul match finite differences", "[autodiff]") {
     rng r(703);
     SECTION("[2,3,4] @ [2,4,5]") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 2, 3, 4>>(r),
-                          uniform<tensor<double, 2, 4, 5>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 2, 3, 4>>(r),
+                          uniform_tensor<tensor<double, 2, 4, 5>>(r));
     }
 #if !TFX_AD_BUG_PERMUTE_VJP
     SECTION("batched, with the last two axes of each operand swapped") {
         check_derivatives([](auto a, auto b) { return matmul(permute<0, 2, 1>(a), permute<0, 2, 1>(b)); },
-                          uniform<tensor<double, 2, 4, 3>>(r), uniform<tensor<double, 2, 5, 4>>(r));
+                          uniform_tensor<tensor<double, 2, 4, 3>>(r), uniform_tensor<tensor<double, 2, 5, 4>>(r));
     }
 #endif
 }
@@ -83,16 +78,16 @@ TEST_CASE("vjp and jvp of a batched matmul match finite differences", "[autodiff
 TEST_CASE("matmul with broadcast batch axes: the broadcast operand's gradient is summed over the batch", "[autodiff]") {
     rng r(704);
     SECTION("[2,3,4] @ [4,5]") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 2, 3, 4>>(r),
-                          uniform<tensor<double, 4, 5>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 2, 3, 4>>(r),
+                          uniform_tensor<tensor<double, 4, 5>>(r));
     }
     SECTION("[3,4] @ [2,4,5]") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 3, 4>>(r),
-                          uniform<tensor<double, 2, 4, 5>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 3, 4>>(r),
+                          uniform_tensor<tensor<double, 2, 4, 5>>(r));
     }
     SECTION("[2,1,3,4] @ [3,4,2]") {
-        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform<tensor<double, 2, 1, 3, 4>>(r),
-                          uniform<tensor<double, 3, 4, 2>>(r));
+        check_derivatives([](auto a, auto b) { return matmul(a, b); }, uniform_tensor<tensor<double, 2, 1, 3, 4>>(r),
+                          uniform_tensor<tensor<double, 3, 4, 2>>(r));
     }
 }
 
@@ -100,8 +95,8 @@ TEST_CASE("matmul fused with bias and activation: value_and_grad matches finite 
     rng r(705);
     tensor<double, dyn, 4> x(5);
     adtest::fill_uniform(x, r, -1, 1);
-    const auto w = uniform<tensor<double, 4, 3>>(r);
-    const auto b = uniform<tensor<double, 3>>(r);
+    const auto w = uniform_tensor<tensor<double, 4, 3>>(r);
+    const auto b = uniform_tensor<tensor<double, 3>>(r);
     auto f = [](auto w, auto b, auto x) { return sum(tanh(matmul(x, w) + b)); };
     const std::string m = check_grad(f, w, b, x);
     INFO(m);
@@ -113,8 +108,8 @@ TEST_CASE("matmul fused with bias and activation: value_and_grad matches finite 
 // adjoints (row and column sums of the other operand) instead of two backward products.
 TEST_CASE("a matmul under a full sum or mean: row and column sums, no backward product", "[autodiff]") {
     rng r(706);
-    const auto a = uniform<tensor<double, 3, 4>>(r);
-    const auto b = uniform<tensor<double, 4, 5>>(r);
+    const auto a = uniform_tensor<tensor<double, 3, 4>>(r);
+    const auto b = uniform_tensor<tensor<double, 4, 5>>(r);
     auto count = [](const std::string& g, const std::string& what) {
         std::size_t n = 0;
         for (std::size_t at = g.find(what); at != std::string::npos; at = g.find(what, at + 1)) ++n;
@@ -137,7 +132,7 @@ TEST_CASE("a matmul under a full sum or mean: row and column sums, no backward p
     SECTION("a dynamic batch and a transposed operand") {
         tensor<double, dyn, 4> x(6);
         adtest::fill_uniform(x, r, -1, 1);
-        const auto w = uniform<tensor<double, 5, 4>>(r);
+        const auto w = uniform_tensor<tensor<double, 5, 4>>(r);
         auto f = [](auto x, auto w) { return mean(matmul(x, transpose(w))); };
         const std::string m = check_grad(f, x, w);
         INFO(m);

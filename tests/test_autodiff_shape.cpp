@@ -6,25 +6,19 @@ namespace {
 
 using adtest::check_derivatives;
 using adtest::rng;
+using adtest::uniform_tensor;
 using tfx::dyn;
 using tfx::tensor;
-
-template <class Tn>
-Tn uniform(rng& r) {
-    Tn t;
-    adtest::fill_uniform(t, r, -1, 1);
-    return t;
-}
 
 }  // namespace
 
 #if !TFX_AD_BUG_PERMUTE_VJP  // see test_autodiff_check.hpp
 TEST_CASE("vjp and jvp of transpose and permute match finite differences", "[autodiff]") {
     rng r(801);
-    const auto x = uniform<tensor<double, 2, 3, 4>>(r);
-    const auto c = uniform<tensor<double, 4, 3, 2>>(r);
+    const auto x = uniform_tensor<tensor<double, 2, 3, 4>>(r);
+    const auto c = uniform_tensor<tensor<double, 4, 3, 2>>(r);
     SECTION("transpose of a matrix") {
-        check_derivatives([](auto m) { return transpose(m) * 2.0; }, uniform<tensor<double, 3, 5>>(r));
+        check_derivatives([](auto m) { return transpose(m) * 2.0; }, uniform_tensor<tensor<double, 3, 5>>(r));
     }
     SECTION("transpose of rank 3 reverses all axes") { check_derivatives([](auto x, auto c) { return transpose(x) * c; }, x, c); }
     SECTION("permute<2, 0, 1>") { check_derivatives([](auto x) { return permute<2, 0, 1>(exp(x)); }, x); }
@@ -37,8 +31,8 @@ TEST_CASE("vjp and jvp of transpose and permute match finite differences", "[aut
 #else
 TEST_CASE("jvp of transpose and permute matches finite differences (vjp: see test_autodiff_check.hpp)", "[autodiff]") {
     rng r(801);
-    const auto x = uniform<tensor<double, 2, 3, 4>>(r);
-    const auto c = uniform<tensor<double, 4, 3, 2>>(r);
+    const auto x = uniform_tensor<tensor<double, 2, 3, 4>>(r);
+    const auto c = uniform_tensor<tensor<double, 4, 3, 2>>(r);
     const std::string m1 = adtest::check_jvp([](auto x, auto c) { return transpose(x) * c; }, x, c);
     INFO(m1);
     CHECK(m1.empty());
@@ -50,11 +44,11 @@ TEST_CASE("jvp of transpose and permute matches finite differences (vjp: see tes
 
 TEST_CASE("vjp and jvp of reshape match finite differences", "[autodiff]") {
     rng r(802);
-    const auto x = uniform<tensor<double, 2, 3, 4>>(r);
+    const auto x = uniform_tensor<tensor<double, 2, 3, 4>>(r);
     SECTION("[2,3,4] -> [6,4]") { check_derivatives([](auto x) { return reshape<6, 4>(x) * 3.0; }, x); }
     SECTION("[2,3,4] -> [?,2], inferred") { check_derivatives([](auto x) { return reshape<dyn, 2>(x); }, x); }
     SECTION("of an expression, then broadcast against [4]") {
-        const auto b = uniform<tensor<double, 4>>(r);
+        const auto b = uniform_tensor<tensor<double, 4>>(r);
         check_derivatives([](auto x, auto b) { return reshape<6, 4>(sin(x)) * b; }, x, b);
     }
 }
@@ -62,12 +56,12 @@ TEST_CASE("vjp and jvp of reshape match finite differences", "[autodiff]") {
 TEST_CASE("vjp and jvp of broadcast_to match finite differences (the adjoint sums)", "[autodiff]") {
     rng r(803);
     SECTION("[3] -> [2,3]") {
-        check_derivatives([](auto v) { return broadcast_to<2, 3>(v); }, uniform<tensor<double, 3>>(r));
+        check_derivatives([](auto v) { return broadcast_to<2, 3>(v); }, uniform_tensor<tensor<double, 3>>(r));
     }
     SECTION("[2,1] -> [4,2,3]") {
-        check_derivatives([](auto v) { return broadcast_to<4, 2, 3>(v * v); }, uniform<tensor<double, 2, 1>>(r));
+        check_derivatives([](auto v) { return broadcast_to<4, 2, 3>(v * v); }, uniform_tensor<tensor<double, 2, 1>>(r));
     }
     SECTION("[1,3] -> [?,3]") {
-        check_derivatives([](auto v) { return broadcast_to<dyn, 3>(v, 5); }, uniform<tensor<double, 1, 3>>(r));
+        check_derivatives([](auto v) { return broadcast_to<dyn, 3>(v, 5); }, uniform_tensor<tensor<double, 1, 3>>(r));
     }
 }
