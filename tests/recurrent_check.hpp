@@ -1,5 +1,5 @@
-// Shared by test_layers_recurrent.cpp and test_layers_recurrent_grad.cpp (one file split in two for
-// the compiler's memory): sizes, random cell weights and inputs, and value_and_grad against central
+// Shared by the test_layers_recurrent*.cpp files (one file split in parts for the compiler's time
+// and memory): sizes, random cell weights and inputs, and value_and_grad against central
 // differences.
 #pragma once
 #include <tfx/nn.hpp>

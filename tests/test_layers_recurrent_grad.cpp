@@ -1,11 +1,8 @@
-// Gradients of recurrent networks (include/tfx/nn/recurrent.hpp) in double precision, split from
-// test_layers_recurrent.cpp for the compiler's memory (that file has the forward passes, the LSTM's
-// gradients, initialization, errors and a model):
-// - backpropagation through time for rnn::gru: value_and_grad of a scalar built on its sequence and
-//   final state with respect to x, kernel, recurrent_kernel, bias [2, 3U] and h0, against central
-//   differences;
-// - layers::gru and layers::simple_rnn, with and without return_sequences: forward_train/backward
-//   against finite differences of <g, l(x)> (laytest::check_spec_gradients).
+// Gradients of recurrent networks (include/tfx/nn/recurrent.hpp) in double precision: backpropagation
+// through time for rnn::gru, value_and_grad of a scalar built on its sequence and final state with
+// respect to x, kernel, recurrent_kernel, bias [2, 3U] and h0, against central differences. The
+// layers' gradients are in test_layers_recurrent_layers_grad.cpp, the LSTM's in
+// test_layers_recurrent_lstm_grad.cpp (split for the compiler: each takes tens of seconds).
 #include <tfx/nn.hpp>
 
 #include "layers_check.hpp"
@@ -51,15 +48,4 @@ TEST_CASE("value_and_grad through rnn::gru matches finite differences (BPTT)", "
                                                         {"x", "kernel", "recurrent_kernel", "bias", "h0"});
     INFO(m);
     CHECK(m.empty());
-}
-
-// forward_train / backward against finite differences of <g, l(x)>, batches 1 and 2 (as in
-// test_layers_grad.cpp), with and without return_sequences
-TEST_CASE("layers::gru's gradients match finite differences", "[layers][rnn][gru][gradients]") {
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::gru<U>(), {1, 2});
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::gru<U>(layers::return_sequences), {1, 2});
-}
-TEST_CASE("layers::simple_rnn's gradients match finite differences", "[layers][rnn][simple_rnn][gradients]") {
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::simple_rnn<U>(), {1, 2});
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::simple_rnn<U>(layers::return_sequences), {1, 2});
 }
