@@ -1,5 +1,5 @@
 #pragma once
-// Shared by tests/test_model.cpp and tests/mpi/test_mpi.cpp: a small classification problem.
+// Shared by the tests/test_model*.cpp files and tests/mpi/test_mpi*.cpp: a small classification problem.
 //   make_blobs(n, seed): n points in 4-D, three classes, one Gaussian blob per class (class c is
 //   centred at 2 on axis c); an MLP learns it in a few epochs.
 #include <tfx/tfx.hpp>

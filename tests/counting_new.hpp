@@ -1,7 +1,7 @@
 #pragma once
 // Replaces the global operator new and delete with versions that count the news, for the tests that
 // a call allocates nothing (tests/test_autodiff_alloc.cpp, tests/test_optimizers.cpp,
-// tests/mpi/test_mpi.cpp). Each counts, atomically, and allocates as the default one does (malloc
+// tests/mpi/test_mpi_models.cpp). Each counts, atomically, and allocates as the default one does (malloc
 // and free underneath); every form is replaced, so that new and delete always come from one set.
 // The definitions are weak and the counter is one inline variable, so several TUs of one executable
 // can include this header: the linker keeps one copy of each, and they all read the same count.

@@ -1,0 +1,78 @@
+// Data-parallel training over MPI, part of tfx_mpi_tests (main and the first cases in test_mpi.cpp,
+// split for the compiler): a data-parallel fit step allocates nothing in steady state, metrics' states
+// included; a custom loop averages its gradients with one call, and with a model (value_and_grad,
+// all_reduce_mean, apply_gradients) keeps the ranks' variables identical.
+#include <catch2/catch.hpp>
+
+#include "../blobs.hpp"
+#include "mpi_check.hpp"
+
+// operator new is counted (tests/counting_new.hpp); Open MPI allocates with malloc, so the count
+// is tfx's and the test's.
+#include "../counting_new.hpp"
+
+using namespace tfx;
+using namespace mpitest;
+
+TEST_CASE("a data-parallel fit step allocates nothing in steady state (metrics' states included)", "[mpi][model][alloc]") {
+    // A binary problem, so that auc (a vector of buckets per threshold) is among the metrics whose
+    // states are summed across the ranks for every step's logs.
+    const blobs b = make_blobs(256, 21);
+    tensor<float, dyn, 1> y(b.y.size());
+    for (std::size_t i = 0; i < b.y.size(); ++i) y(i, 0) = b.y(i) == 0 ? 1.0f : 0.0f;
+    auto m = models::sequential(layers::input<4>, layers::dense<8>(activations::relu), layers::dense<1>(activations::sigmoid));
+    m.compile(optimizers::adam{.learning_rate = 1e-2}, losses::binary_crossentropy{}, metrics::auc{},
+              metrics::binary_accuracy{}, metrics::precision{});
+    // operator new calls between consecutive batch ends, after the first epoch.
+    std::vector<std::size_t> per_step;
+    per_step.reserve(64);
+    std::size_t last = 0;
+    int epoch = 0;
+    callbacks::lambda_callback count{
+        .on_epoch_begin = [&](callbacks::training_context&, int e) { epoch = e; },
+        .on_train_batch_end =
+            [&](callbacks::training_context&, std::int64_t batch, const logs&) {
+                const std::size_t now = tfx_test::operator_news.load();
+                if (epoch > 0 && batch > 0) per_step.push_back(now - last);
+                last = tfx_test::operator_news.load();
+            }};
+    const auto h = m.fit(b.x, y, {.epochs = 3, .verbose = 0, .batch_size = 64, .seed = 3, .callbacks = {count}, .strategy = world});
+    REQUIRE(per_step.size() == 2 * 3);  // 256 / 64 = 4 steps per epoch; steps 1..3 of epochs 1 and 2
+    for (std::size_t n : per_step) CHECK(n == 0);
+    CHECK(h.epochs.back().at("auc") > 0.5);
+    CHECK(same_on_all_ranks({h.epochs.back().at("auc"), h.epochs.back().at("loss")}));
+}
+
+TEST_CASE("a custom loop averages its gradients with one call", "[mpi][autodiff]") {
+    tensor<float, 3> g1;
+    tensor<double, 2, 2> g2;
+    const double r = world->rank();
+    for (auto& v : g1) v = float(r + 1);
+    for (auto& v : g2) v = 10 * r;
+    world->all_reduce_mean(std::tie(g1, g2));
+    for (auto v : g1) CHECK(v == 1.5f);
+    for (auto v : g2) CHECK(v == 5.0);
+    CHECK(world->all_reduce_mean(r) == 0.5);
+}
+
+TEST_CASE("a custom loop with a model: value_and_grad, all_reduce_mean, apply_gradients", "[mpi][model][autodiff]") {
+    const blobs b = make_blobs(96, 20 + std::uint64_t(world->rank()));  // each rank its own data
+    auto m = models::sequential(layers::input<4>, layers::dense<8>(activations::tanh), layers::dense<3>());
+    if (world->rank() == 1) m.initialize(random::generator{99});  // made equal by the broadcast
+    world->broadcast_variables(m);
+    CHECK(same_on_all_ranks(flat(m)));
+    auto opt = optimizers::sgd{.learning_rate = 0.1};
+    const losses::sparse_categorical_crossentropy loss_fn{.from_logits = true};
+    auto ds = data::from_tensor_slices(b.x, b.y).batch(16);
+    double first = 0, last = 0;
+    for (int epoch = 0; epoch < 5; ++epoch)
+        for (const auto& [x, y] : ds) {
+            auto [l, grads] = tfx::value_and_grad([&](auto& mv) { return loss_fn(y, mv(x)); })(m);
+            world->all_reduce_mean(grads);
+            opt.apply_gradients(grads, m.trainable_variables());
+            last = world->all_reduce_mean(double(l()));
+            if (first == 0) first = last;
+        }
+    CHECK(same_on_all_ranks(flat(m)));
+    CHECK(last < first);
+}
