@@ -1,5 +1,5 @@
 #pragma once
-// Shared by tests/test_losses.cpp and tests/test_numerics_stability.cpp:
+// Shared by tests/test_losses_grad.cpp, tests/test_numerics_stability.cpp and tests/test_numerics_xent.cpp:
 //   gradient_of(loss, y, x) -> {loss(y, x), d loss(y, x) / dx}, by value_and_grad.
 // The closure type depends on (L, Y, X) only, so every use with those types shares one
 // instantiation (the options are run-time values).
