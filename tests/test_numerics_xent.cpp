@@ -1,0 +1,111 @@
+// The stability of sparse_categorical_crossentropy and categorical_crossentropy (with label
+// smoothing) from logits of ±1e4 in float and double: exact values and finite gradients
+// (docs/numerics.md). Split from test_numerics_stability.cpp for the compiler.
+#include <tfx/tfx.hpp>
+#include <tfx/nn/losses.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "loss_gradient.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace {
+
+using tfx::dyn;
+using tfx::tensor;
+namespace losses = tfx::losses;
+
+template <class T>
+constexpr double eps = std::numeric_limits<T>::epsilon();
+
+}  // namespace
+
+// ----------------------------------------------------------- stability for logits of ±1e4
+
+namespace {
+template <class Tn>
+std::size_t count_non_finite(const Tn& t) {
+    std::size_t n = 0;
+    for (auto v : t) n += !std::isfinite(v);
+    return n;
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("log_softmax of logits of ±1e4 is exact and finite on long rows", "[numerics]", float, double) {
+    using T = TestType;
+    // 37 columns: the SIMD body and a tail. Row 0: one 1e4, the rest -1e4; row 1: 1e4 - j % 3
+    // (three near-ties); row 2: all -1e4.
+    tensor<T, dyn, dyn> x(3, 37);
+    for (std::size_t j = 0; j < 37; ++j) {
+        x(0, j) = j == 20 ? T(1e4) : T(-1e4);
+        x(1, j) = T(1e4) - T(j % 3);
+        x(2, j) = T(-1e4);
+    }
+    const tensor<T, dyn, dyn> lp = tfx::log_softmax<1>(x);
+    CHECK(count_non_finite(lp) == 0);
+    // log(1 + 13 e^-1 + 12 e^-2): 13 columns with j % 3 == 0, 12 with 1 and 12 with 2
+    const double z1 = std::log(13 + 12 * std::exp(-1.0) + 12 * std::exp(-2.0));
+    for (std::size_t j = 0; j < 37; ++j) {
+        INFO("column " << j);
+        CHECK(lp(0, j) == (j == 20 ? T(0) : T(-2e4)));
+        CHECK(lp(1, j) == Approx(-double(j % 3) - z1).epsilon(8 * eps<T>));
+        CHECK(lp(2, j) == Approx(-std::log(37.0)).epsilon(8 * eps<T>));
+    }
+}
+
+TEMPLATE_TEST_CASE("sparse and categorical cross-entropy from logits of ±1e4: exact values and finite gradients", "[numerics][losses]", float,
+                   double) {
+    using T = TestType;
+    // Per row: the label, and the loss -log_softmax(x)[label].
+    //   row 0: [ 1e4, -1e4,  0  ], label 0: 0
+    //   row 1: [ 1e4, -1e4,  0  ], label 1: 2e4
+    //   row 2: [-1e4, -1e4, -1e4], label 2: log 3
+    //   row 3: [ 1e4,  1e4, -1e4], label 0: log 2
+    const tensor<T, dyn, 3> x{{T(1e4), T(-1e4), 0}, {T(1e4), T(-1e4), 0}, {T(-1e4), T(-1e4), T(-1e4)}, {T(1e4), T(1e4), T(-1e4)}};
+    const tensor<std::int64_t, dyn> labels{0, 1, 2, 0};
+    const tensor<T, dyn, 3> onehot{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 0}};
+    const double want = (0 + 2e4 + std::log(3.0) + std::log(2.0)) / 4;
+    // softmax(x) of the rows; the gradient of the mean loss is (softmax - onehot) / 4
+    const double sm[4][3] = {{1, 0, 0}, {1, 0, 0}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, {0.5, 0.5, 0}};
+    auto check_gradient = [&](const tensor<T, dyn, 3>& g, const tensor<T, dyn, 3>& target) {
+        CHECK(count_non_finite(g) == 0);
+        for (std::size_t i = 0; i < 4; ++i)
+            for (std::size_t c = 0; c < 3; ++c) {
+                INFO("row " << i << ", class " << c);
+                CHECK(g(i, c) == Approx((sm[i][c] - double(target(i, c))) / 4).margin(4 * eps<T>));
+            }
+    };
+
+    SECTION("sparse_categorical_crossentropy") {
+        const losses::sparse_categorical_crossentropy loss{.from_logits = true};
+        const tensor<T> l = loss(labels, x);
+        CHECK(std::isfinite(l()));
+        CHECK(l() == Approx(want).epsilon(4 * eps<T>));
+        const auto [v, g] = gradient_of(loss, labels, x);
+        CHECK(v == Approx(want).epsilon(4 * eps<T>));
+        check_gradient(g, onehot);
+    }
+    SECTION("categorical_crossentropy") {
+        const losses::categorical_crossentropy loss{.from_logits = true};
+        const tensor<T> l = loss(onehot, x);
+        CHECK(l() == Approx(want).epsilon(4 * eps<T>));
+        const auto [v, g] = gradient_of(loss, onehot, x);
+        CHECK(v == Approx(want).epsilon(4 * eps<T>));
+        check_gradient(g, onehot);
+        // label smoothing 0.3 puts 0.1 on every class, so the -1e4 logits enter the loss:
+        // row 0 is 0.1 * (0 + 2e4 + 1e4) = 3000, finite
+        const losses::categorical_crossentropy smooth{.from_logits = true, .label_smoothing = 0.3};
+        const tensor<T, 1, 3> x0{{T(1e4), T(-1e4), 0}};
+        const tensor<T, 1, 3> t0{{1, 0, 0}};
+        const tensor<T> l0 = smooth(t0, x0);
+        CHECK(l0() == Approx(3000).epsilon(8 * eps<T>));
+        tensor<T, dyn, 3> smoothed = onehot * T(0.7) + T(0.1);
+        const auto [vs, gs] = gradient_of(smooth, onehot, x);
+        CHECK(std::isfinite(vs));
+        check_gradient(gs, smoothed);
+    }
+}
