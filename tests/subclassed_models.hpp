@@ -70,6 +70,20 @@ inline constexpr auto residual_forward = [](auto w0, auto b0, auto w1, auto b1, 
     return tfx::matmul(r, w2) + b2;
 };
 
+// One SGD step on residual's loss (sparse cross-entropy from logits, the mean over the batch),
+// computed with tfx::value_and_grad of residual_forward: the loss before the step and some of the
+// variables after it. Defined in subclassed_reference.cpp, a TU of its own: this gradient and a
+// compiled model in one file took over 60 s to compile.
+struct residual_sgd_step {
+    double loss = 0;
+    tfx::tensor<float, 4, 8> stem_kernel;
+    tfx::tensor<float, 8, 8> hidden_kernel;
+    tfx::tensor<float, 8> norm_gamma;
+    tfx::tensor<float, 3> head_bias;
+};
+residual_sgd_step residual_reference_step(const residual& m, const tfx::tensor<float, tfx::dyn, 4>& x,
+                                          const tfx::tensor<std::int64_t, tfx::dyn>& y, float learning_rate);
+
 inline void fill(auto& t, std::uint64_t seed) {
     tfx::random::generator g{seed};
     for (auto& v : t) v = float(g.standard_normal());
