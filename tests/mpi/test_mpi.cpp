@@ -4,8 +4,8 @@
 // with identical variables equal (within float tolerance) to one process training on the global
 // batch, with the same logs; a rank whose shard ends early takes part until every rank is done.
 // The same executable (split for the compiler): test_mpi_errors.cpp (a model that differs between
-// ranks, a rank that fails in a step) and test_mpi_models.cpp (no allocation in steady state; custom
-// loops). This file has main.
+// ranks, a rank that fails in a step), test_mpi_models.cpp (no allocation in steady state) and
+// test_mpi_loops.cpp (custom loops). This file has main.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
