@@ -7,9 +7,9 @@
 // - a sequence without time steps throws tfx::value_error ("tfx: lstm: ...").
 // The rest is split over files for the compiler (each part takes tens of seconds and GBs):
 // test_layers_recurrent_layers.cpp (the layers' inference and initialize),
-// test_layers_recurrent_lstm_grad.cpp (the LSTM's gradients), test_layers_recurrent_grad.cpp (the
-// GRU's), test_layers_recurrent_layers_grad.cpp (the GRU and simple_rnn layers' gradients) and
-// test_layers_recurrent_model.cpp (a sequential model with an LSTM trains).
+// test_layers_recurrent_lstm_grad.cpp and test_layers_recurrent_grad.cpp (BPTT through the LSTM and
+// the GRU), test_layers_recurrent_lstm_layer_grad.cpp and test_layers_recurrent_layers_grad.cpp (the
+// layers' gradients) and test_layers_recurrent_model.cpp (a sequential model with an LSTM trains).
 #include <tfx/nn.hpp>
 
 #include "layers_check.hpp"

@@ -2,7 +2,8 @@
 // through time for rnn::gru, value_and_grad of a scalar built on its sequence and final state with
 // respect to x, kernel, recurrent_kernel, bias [2, 3U] and h0, against central differences. The
 // layers' gradients are in test_layers_recurrent_layers_grad.cpp, the LSTM's in
-// test_layers_recurrent_lstm_grad.cpp (split for the compiler: each takes tens of seconds).
+// test_layers_recurrent_lstm_grad.cpp and test_layers_recurrent_lstm_layer_grad.cpp (split for the
+// compiler: each takes tens of seconds).
 #include <tfx/nn.hpp>
 
 #include "layers_check.hpp"

@@ -1,8 +1,7 @@
-// The LSTM's gradients in double precision (split from test_layers_recurrent.cpp for the compiler):
-// - backpropagation through time for rnn::lstm: value_and_grad of a scalar built on its three
-//   outputs with respect to x, kernel, recurrent_kernel, bias, h0 and c0 against central differences;
-// - layers::lstm, with and without return_sequences: forward_train/backward against finite
-//   differences of <g, l(x)> (laytest::check_spec_gradients).
+// The LSTM's gradients in double precision: backpropagation through time for rnn::lstm, value_and_grad
+// of a scalar built on its three outputs with respect to x, kernel, recurrent_kernel, bias, h0 and c0
+// against central differences. The layer's gradients are in test_layers_recurrent_lstm_layer_grad.cpp
+// (split for the compiler).
 #include <tfx/nn.hpp>
 
 #include "layers_check.hpp"
@@ -51,11 +50,4 @@ TEST_CASE("value_and_grad through rnn::lstm matches finite differences (BPTT)", 
                                                            {"x", "kernel", "recurrent_kernel", "bias", "h0", "c0"});
     INFO(m);
     CHECK(m.empty());
-}
-
-// forward_train / backward against finite differences of <g, l(x)>, batches 1 and 2 (gru and
-// simple_rnn: test_layers_recurrent_layers_grad.cpp)
-TEST_CASE("layers::lstm's gradients match finite differences", "[layers][rnn][lstm][gradients]") {
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::lstm<U>(), {1, 2});
-    laytest::check_spec_gradients<shape<dyn, 3, 4>>(layers::lstm<U>(layers::return_sequences), {1, 2});
 }
