@@ -59,6 +59,8 @@ double at4(const Tn& x, std::size_t n, std::size_t i, std::size_t j, std::size_t
 
 // ---- pooling
 
+using In652 = shape<dyn, 6, 5, 2>;
+
 // max_pool2d / avg_pool2d<PH, PW, P, SH, SW>() against the max / mean of each window's positions
 // inside the image, and its gradients.
 template <bool Max, class In, index_t PH, index_t PW, padding P, index_t SH, index_t SW>
