@@ -3,6 +3,7 @@
 // bottom or right), and gradients against central finite differences in double precision. The
 // pooling layers are in test_layers_pool.cpp (split for the compiler).
 #include "layers_check.hpp"
+#include "window_geometry.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,34 +28,8 @@ using laytest::rng;
 
 constexpr double ftol = 2e-6;  // float results against double references
 
-// The windows of a KHxKW kernel with strides SH, SW over an HxW image, worked out from Keras's
-// rules here rather than taken from the library.
-struct geometry {
-    std::size_t H, W, C, KH, KW, SH, SW, OH, OW, PT, PL;
-    geometry(std::size_t h, std::size_t w, std::size_t c, std::size_t kh, std::size_t kw, std::size_t sh, std::size_t sw,
-             bool same)
-        : H(h), W(w), C(c), KH(kh), KW(kw), SH(sh), SW(sw) {
-        OH = same ? (H + SH - 1) / SH : (H - KH) / SH + 1;
-        OW = same ? (W + SW - 1) / SW : (W - KW) / SW + 1;
-        const long th = same ? long((OH - 1) * SH + KH) - long(H) : 0, tw = same ? long((OW - 1) * SW + KW) - long(W) : 0;
-        PT = std::size_t(std::max(th, 0L) / 2);
-        PL = std::size_t(std::max(tw, 0L) / 2);
-    }
-    // f(kh, kw, ih, iw) for each kernel position of window (oh, ow) that falls inside the image.
-    template <class F>
-    void each(std::size_t oh, std::size_t ow, F&& f) const {
-        for (std::size_t kh = 0; kh < KH; ++kh)
-            for (std::size_t kw = 0; kw < KW; ++kw) {
-                const long ih = long(oh * SH + kh) - long(PT), iw = long(ow * SW + kw) - long(PL);
-                if (ih >= 0 && ih < long(H) && iw >= 0 && iw < long(W)) f(kh, kw, std::size_t(ih), std::size_t(iw));
-            }
-    }
-};
-
-template <class Tn>
-double at4(const Tn& x, std::size_t n, std::size_t i, std::size_t j, std::size_t c, const geometry& g) {
-    return double(x.data()[((n * g.H + i) * g.W + j) * g.C + c]);
-}
+using wintest::at4;
+using wintest::geometry;
 
 // ---- conv2d
 

@@ -20,21 +20,12 @@ using tfx::dyn;
 using tfx::tensor;
 namespace losses = tfx::losses;
 
-template <class T>
-constexpr double eps = std::numeric_limits<T>::epsilon();
+using losstest::count_non_finite;
+using losstest::eps;
 
 }  // namespace
 
 // ----------------------------------------------------------- stability for logits of ±1e4
-
-namespace {
-template <class Tn>
-std::size_t count_non_finite(const Tn& t) {
-    std::size_t n = 0;
-    for (auto v : t) n += !std::isfinite(v);
-    return n;
-}
-}  // namespace
 
 TEMPLATE_TEST_CASE("log_softmax of logits of ±1e4 is exact and finite on long rows", "[numerics]", float, double) {
     using T = TestType;
