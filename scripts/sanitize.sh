@@ -7,7 +7,8 @@
 # Extra arguments go to ctest (e.g. -R prefetch). Any finding fails the test that made it: UBSan
 # does not recover, ASan reports leaks, TSan exits non-zero on a race. The compile-fail and install
 # tests are left out: they check the compiler's output, not tfx's behaviour at run time; so are the
-# tests labelled mpi (Open MPI's own allocations would be reported as leaks).
+# tests labelled mpi (Open MPI's own allocations would be reported as leaks), and so they are not
+# built either (CMAKE_DISABLE_FIND_PACKAGE_MPI).
 # TFX_ASAN_TESTS limits the asan build to some test files (globs under tests/, ';'-separated, e.g.
 # TFX_ASAN_TESTS='test_losses*.cpp;test_parallel.cpp'): the whole asan build takes hours on a 2-core
 # machine (on 2026-11-28, 15 of the 65 test files in 80 minutes, beside other compiles), so it can
@@ -27,6 +28,7 @@ jobs="${TFX_JOBS:-2}"
 if [ "$which" = asan ] || [ "$which" = all ]; then
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1" \
           -DTFX_SANITIZE=address,undefined -DTFX_BUILD_EXAMPLES=OFF -DTFX_BUILD_BENCH=OFF \
+          -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON \
           "-DTFX_TEST_PATTERNS=${TFX_ASAN_TESTS:-test_*.cpp}"
     cmake --build build-asan -j"$jobs"
     (cd build-asan &&
@@ -37,6 +39,7 @@ fi
 if [ "$which" = tsan ] || [ "$which" = all ]; then
     cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
           -DTFX_SANITIZE=thread -DTFX_BUILD_EXAMPLES=OFF -DTFX_BUILD_BENCH=OFF \
+          -DCMAKE_DISABLE_FIND_PACKAGE_MPI=ON \
           "-DTFX_TEST_PATTERNS=test_data_*.cpp;test_threads*.cpp;test_parallel*.cpp"
     cmake --build build-tsan -j"$jobs" --target tfx_tests
     (cd build-tsan &&
