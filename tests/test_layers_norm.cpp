@@ -1,6 +1,7 @@
 // tfx::layers::batch_norm and layer_norm: forward values against references computed here with
 // plain loops (training with batch statistics, commit() and the moving statistics, inference). Their
-// gradients are in test_layers_norm_grad.cpp (one file of both took over 60 s to compile).
+// gradients are in test_layers_norm_grad.cpp and test_layers_batch_norm_grad.cpp (one file of both
+// took over 60 s to compile).
 #include "layers_check.hpp"
 
 #include <cmath>
