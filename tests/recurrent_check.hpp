@@ -14,9 +14,13 @@
 
 namespace rnntest {
 
+// The names the test files use (each opens with `using namespace rnntest;`).
 using tfx::dyn;
 using tfx::index_t;
+using tfx::shape;
 using tfx::tensor;
+namespace layers = tfx::layers;
+namespace rnn = tfx::rnn;
 using laytest::fill_signed;
 using laytest::fill_uniform;
 using laytest::mismatch_log;

@@ -18,17 +18,6 @@
 
 namespace {
 
-using tfx::dyn;
-using tfx::index_t;
-using tfx::shape;
-using tfx::tensor;
-namespace layers = tfx::layers;
-namespace rnn = tfx::rnn;
-using laytest::fill_signed;
-using laytest::fill_uniform;
-using laytest::mismatch_log;
-using laytest::rng;
-
 using namespace rnntest;
 
 }  // namespace
