@@ -6,6 +6,12 @@
 # each compiled alone with the flags of the Release build (-O3 -march=native -std=c++20 -Iinclude).
 # Run it on a quiet machine: `scripts/compile_budget.sh [digits|layers|tests]...` (default: all).
 # Prints one line per TU: seconds, peak GB, file. Needs GNU time (/usr/bin/time, Debian: time).
+#
+# `scripts/compile_budget.sh build` measures instead in CI's condition: a clean Release build of
+# everything (tests with their per-file flags, the MPI tests, examples) with $TFX_JOBS (default 2)
+# parallel jobs in $TFX_BUDGET_DIR (default build-budget/), each compiler process timed by
+# scripts/compile_launcher.sh (CPU seconds, which the other job hardly inflates; wall time would
+# count it). Prints every TU, slowest first, and the verdict on the test TUs' 60 s budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cxx="${CXX:-g++}"
@@ -59,6 +65,18 @@ for w in "${what[@]}"; do
             measure "$src" "$src" "${extra[@]}"
         done
         ;;
-    *) echo "usage: $0 [digits|layers|tests]..." >&2; exit 2 ;;
+    build)
+        dir="${TFX_BUDGET_DIR:-build-budget}"
+        log="$PWD/$dir/compile_times.txt"
+        cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER_LAUNCHER="$PWD/scripts/compile_launcher.sh" >/dev/null
+        rm -f "$log"
+        TFX_COMPILE_LOG="$log" cmake --build "$dir" -j"${TFX_JOBS:-2}" --clean-first >"$dir/build.log" 2>&1 ||
+            { echo "compile_budget.sh: the build failed (see $dir/build.log):" >&2; grep -m5 'error' "$dir/build.log" >&2; exit 1; }
+        echo "== every TU of a -j${TFX_JOBS:-2} Release build: CPU s, peak GB, file, finished at (also in $log)"
+        sort -rn "$log" | sed "s#$PWD/##"
+        awk -v root="$PWD/tests/" 'index($3, root) == 1 { n++; if ($1 > 60) over++; if ($1 > max) { max = $1; f = $3 } }
+            END { sub(root, "tests/", f); printf "== test TUs: %d, over 60 s: %d, slowest %.1f s (%s)\n", n, over, max, f }' "$log"
+        ;;
+    *) echo "usage: $0 [digits|layers|tests|build]..." >&2; exit 2 ;;
     esac
 done
