@@ -10,9 +10,9 @@
 # tests labelled mpi (Open MPI's own allocations would be reported as leaks), and so they are not
 # built either (CMAKE_DISABLE_FIND_PACKAGE_MPI).
 # TFX_ASAN_TESTS limits the asan build to some test files (globs under tests/, ';'-separated, e.g.
-# TFX_ASAN_TESTS='test_losses*.cpp;test_parallel.cpp'): the whole asan build takes hours on a 2-core
-# machine (on 2026-11-28, 15 of the 65 test files in 80 minutes, beside other compiles), so it can
-# be run in parts. tsan takes a few minutes. asan builds with -g1 (line tables: stack traces with
+# TFX_ASAN_TESTS='test_losses*.cpp;test_parallel.cpp'): the whole asan run takes about two hours on
+# a 2-core machine (2026-11-29: 115 minutes with TFX_JOBS=2, 9 of them the tests), so it can be run
+# in parts. tsan takes a few minutes. asan builds with -g1 (line tables: stack traces with
 # lines) and the heaviest derivative-graph TUs with -g0 (tests/CMakeLists.txt): with full debug information
 # test_autodiff_hvp_ops.cpp alone (before its checks were split) needed over 22 GB of compiler memory.
 set -euo pipefail
