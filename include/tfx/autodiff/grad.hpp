@@ -17,21 +17,7 @@
 
 namespace tfx {
 
-// stop_gradient(e): the value of e, through which no gradient flows.
-template <class X>
-struct stop_gradient_node : expr_base<typename X::value_type, typename X::shape_type> {
-    using T = typename X::value_type;
-    static constexpr const char* name = "stop_gradient";
-    X x;
-    explicit stop_gradient_node(X x_) : x(std::move(x_)) {}
-    auto children() const { return std::tie(x); }
-    dims_t<X::rank> dims() const { return x.dims(); }
-    void eval_into(T* out, const dims_t<X::rank>& d, detail::eval_ctx& ctx) const { detail::eval_block(x, out, d, ctx); }
-};
-template <expression X>
-auto stop_gradient(X&& x) {
-    return stop_gradient_node<node_t<X>>(as_node(std::forward<X>(x)));
-}
+// stop_gradient(e) (stop_gradient.hpp): no gradient flows through it.
 template <class X, class G>
 auto vjp(const stop_gradient_node<X>&, const G&) {
     return std::tuple{zero_t{}};

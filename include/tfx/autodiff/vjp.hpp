@@ -9,6 +9,7 @@
 #include "../expr/matmul.hpp"
 #include "../expr/reshape.hpp"
 #include "adjoint_ops.hpp"
+#include "stop_gradient.hpp"
 
 namespace tfx {
 
@@ -185,10 +186,19 @@ struct vjp_rule<ops::sigmoid> {
     template <class G, class X>
     static auto apply(const G& g, const X& x) { return std::tuple{g * sigmoid(x) * (1 - sigmoid(x))}; }
 };
+// The mask x > 0. When x has kernels in it (relu(matmul + bias)), the mask is taken from relu(x) > 0
+// (the same mask, NaN included) read through stop_gradient: the forward pass has stored relu(x) as
+// the next product's operand, so the backward pass reads it there and the pre-activation product
+// need not be kept for it (it was copied into a buffer of its own, then read with the bias again).
 template <>
 struct vjp_rule<ops::relu> {
     template <class G, class X>
-    static auto apply(const G& g, const X& x) { return std::tuple{where(x > 0, g, 0)}; }
+    static auto apply(const G& g, const X& x) {
+        if constexpr (is_pure_elementwise<X>)
+            return std::tuple{where(x > 0, g, 0)};
+        else
+            return std::tuple{where(stop_gradient(relu(x)) > 0, g, 0)};
+    }
 };
 template <>
 struct vjp_rule<ops::leaky_relu> {
