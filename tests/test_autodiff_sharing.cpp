@@ -222,3 +222,53 @@ TEST_CASE("a product under an elementwise map is written by the GEMM's epilogue,
     INFO(m);
     CHECK(m.empty());
 }
+
+TEST_CASE("stop_gradient(e) reads e where the call has stored it, and relu's mask reads the activation", "[autodiff]") {
+    rng r(1405);
+    tensor<double, 6, 8> w;
+    tensor<double, 8, 3> w2;
+    tensor<double, dyn, 6> x(5);
+    adtest::fill_uniform(w, r, -1, 1);
+    adtest::fill_uniform(w2, r, -1, 1);
+    adtest::fill_uniform(x, r, -1, 1);
+    double total = 0;  // sum(relu(x w)) by hand
+    for (std::size_t i = 0; i < 5; ++i)
+        for (std::size_t j = 0; j < 8; ++j) {
+            double s = 0;
+            for (std::size_t k = 0; k < 6; ++k) s += x(i, k) * w(k, j);
+            total += std::max(s, 0.0);
+        }
+
+    // relu(x w) is stored as the operand of the second product; the sum of its stop_gradient reads
+    // it there (one reuse per call) instead of computing x w and the relu again.
+    auto f = tfx::function([](auto w, auto w2, auto x) {
+        return std::tuple{matmul(relu(matmul(x, w)), w2), sum(stop_gradient(relu(matmul(x, w))))};
+    });
+    for (std::size_t call = 1; call <= 2; ++call) {
+        INFO("call " << call);
+        const auto& [y, s] = f(w, w2, x);
+        CHECK(s() == Approx(total).epsilon(1e-13));
+        (void)y;
+        CHECK(f.stats().kernels_reused == call);
+    }
+    // Alone, stop_gradient(e) is e's value.
+    auto g = tfx::function([](auto w, auto x) { return sum(stop_gradient(relu(matmul(x, w)))); });
+    CHECK(g(w, x)() == Approx(total).epsilon(1e-13));
+
+    // The gradient through relu(x w): its mask reads the stored activation and is still x w > 0,
+    // so where x w is exactly 0 (a zero row of x) the gradient of x is 0 (relu'(0) = 0, as TF).
+    auto loss = [](auto w, auto w2, auto x) { return sum(square(matmul(relu(matmul(x, w)), w2))); };
+    tensor<double, dyn, 6> x0(3);
+    adtest::fill_uniform(x0, r, -1, 1);
+    for (std::size_t k = 0; k < 6; ++k) x0(1, k) = 0.0;
+    auto vg = tfx::value_and_grad<2>(loss);
+    const auto& [v, dx] = vg(w, w2, x0);
+    CHECK(v() > 0);
+    for (std::size_t k = 0; k < 6; ++k) {
+        CHECK(dx(1, k) == 0.0);
+        CHECK(dx(0, k) != 0.0);
+    }
+    const std::string m = adtest::check_grad(loss, w, w2, x);
+    INFO(m);
+    CHECK(m.empty());
+}
