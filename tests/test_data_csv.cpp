@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -36,26 +38,7 @@ std::string message_of(F&& f) {
     return "(no exception)";
 }
 
-// A fresh directory under the system's temporary directory, removed with everything in it.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("tfx_data_csv_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path write(const std::string& name, const std::string& text) const {
-        const fs::path p = path / name;
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-};
+using tfxtest::temp_dir;
 
 // Bytes this process has read through read(2) and friends so far (Linux /proc/self/io).
 long long bytes_read() {

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -36,20 +38,7 @@ std::string message_of(F&& f) {
     return "(no exception)";
 }
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("tfx_data_npy_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using tfxtest::temp_dir;
 
 long long bytes_read() {
     std::ifstream io("/proc/self/io");

@@ -4,6 +4,8 @@
 // minute: every compiled model instantiates its whole training step (docs/benchmarks.md).
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <filesystem>
 #include <tfx/nn.hpp>
 
@@ -13,9 +15,9 @@ using namespace tfx;
 
 namespace {
 
+// A file in this process's own temporary directory, removed at exit.
 std::filesystem::path temp_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() / "tfx_test_model";
-    std::filesystem::create_directories(dir);
+    static const tfxtest::temp_dir dir("tfx_test_model");
     return dir / name;
 }
 

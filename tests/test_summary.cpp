@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,20 +37,7 @@ namespace fs = std::filesystem;
 namespace ts = tfx::summary;
 
 // A fresh directory under the system's temporary directory, removed with everything in it.
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path = fs::temp_directory_path() / ("tfx_summary_" + std::to_string(::getpid()) + "_" +
-                                            std::to_string(counter++) + "_" + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using tfxtest::temp_dir;
 
 std::string read_file(const fs::path& p) {
     std::ifstream f(p, std::ios::binary);

@@ -5,6 +5,8 @@
 #include <tfx/io/npy.hpp>
 
 #include <catch2/catch.hpp>
+
+#include "../temp_dir.hpp"
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,28 +30,7 @@ namespace io_test {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        std::string tmpl = (fs::temp_directory_path() / "tfx-io-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator(); ++it)
-            if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-    std::vector<std::string> names() const {  // every entry, hidden ones included, sorted
-        std::vector<std::string> r;
-        for (const auto& e : fs::directory_iterator(path)) r.push_back(e.path().filename().string());
-        std::sort(r.begin(), r.end());
-        return r;
-    }
-};
+using tfxtest::temp_dir;
 
 inline std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
