@@ -17,9 +17,13 @@
 
 namespace tfx {
 
-// stop_gradient(e) (stop_gradient.hpp): no gradient flows through it.
+// stop_gradient(e) and forward_value(e) (stop_gradient.hpp): no gradient flows through them.
 template <class X, class G>
 auto vjp(const stop_gradient_node<X>&, const G&) {
+    return std::tuple{zero_t{}};
+}
+template <class X, class G>
+auto vjp(const detail::forward_value_node<X>&, const G&) {
     return std::tuple{zero_t{}};
 }
 

@@ -225,6 +225,10 @@ template <class X, class Tg>
 auto jvp(const stop_gradient_node<X>&, const Tg&) {
     return zero_t{};
 }
+template <class X, class Tg>
+auto jvp(const detail::forward_value_node<X>&, const Tg&) {
+    return zero_t{};
+}
 
 namespace detail {
 

@@ -1,7 +1,9 @@
 #pragma once
 // stop_gradient(e): the value of e, through which no gradient flows (its vjp and jvp are in
-// grad.hpp and jvp.hpp). Gradient rules use it too, to read a value the forward pass has computed:
-// relu's adjoint masks with relu(x) > 0, the layer's stored output, not with the pre-activation.
+// grad.hpp and jvp.hpp); and forward_value(e), the node gradient rules use to read a value the
+// forward pass has stored (relu's adjoint masks with the stored activation, relu(x) > 0).
+#include <optional>
+
 #include "../eval/materialize.hpp"
 
 namespace tfx {
@@ -48,6 +50,75 @@ struct evaluator<stop_gradient_node<X>, R>
         this->base = fused ? fused : buf.data();
         base_eval::bind(out);
     }
+};
+
+// forward_value(e): e's value for a gradient rule, with no gradient (it only feeds a mask). Read
+// from memory where this tfx::function call has stored e (the activation relu(x W + b), kept as
+// the operand of the next layer's product), else computed inline like any elementwise operand:
+// so it costs nothing more than e itself when e is not stored, and when it is, the kernels under
+// e (the product x W) are not read, so a fused product need not be kept for the backward pass.
+template <class X>
+struct forward_value_node : expr_base<typename X::value_type, typename X::shape_type> {
+    using T = typename X::value_type;
+    static constexpr const char* name = "forward_value";
+    X x;
+    explicit forward_value_node(X x_) : x(std::move(x_)) {}
+    auto children() const { return std::tie(x); }
+    dims_t<X::rank> dims() const { return x.dims(); }
+    void eval_into(T* out, const dims_t<X::rank>& d, eval_ctx& ctx) const { eval_block(x, out, d, ctx); }
+};
+template <class X>
+auto forward_value(const X& x) {
+    return forward_value_node<X>(x);
+}
+
+template <class X, std::size_t R>
+struct evaluator<forward_value_node<X>, R> {
+    using value_type = typename X::value_type;
+    using stored_eval = strided_eval<value_type, X::rank, R, bcast_inner<typename X::shape_type>>;
+    using inline_eval = evaluator<X, R>;
+    stored_eval stored;                 // used when known
+    std::optional<inline_eval> inlined; // otherwise
+    const value_type* known = nullptr;
+    dims_t<X::rank> dims;
+
+    evaluator(const forward_value_node<X>& e, eval_ctx& ctx)
+        : known(ctx.persistent ? ctx.ws->template recall<value_type>(e.x) : nullptr) {
+        if (known) {
+            stored.base = known;
+            stored.dims = e.x.dims();
+            dims = stored.dims;
+        } else {
+            inlined.emplace(e.x, ctx);
+            dims = inlined->dims;
+        }
+    }
+    template <class U>
+    static constexpr bool simd_as = stored_eval::template simd_as<U> && inline_eval::template simd_as<U>;
+
+    void bind(const dims_t<R>& out) {
+        if (known)
+            stored.bind(out);
+        else
+            inlined->bind(out);
+    }
+    void seek(const dims_t<R>& idx) {
+        if (known)
+            stored.seek(idx);
+        else
+            inlined->seek(idx);
+    }
+    value_type get(std::size_t i) const { return known ? stored.get(i) : static_cast<value_type>(inlined->get(i)); }
+    template <class B>
+    B load(std::size_t i) const {
+        return known ? stored.template load<B>(i) : B(inlined->template load<B>(i));
+    }
+    template <class B>
+    B load_tail(std::size_t i, std::size_t r) const {
+        return known ? stored.template load_tail<B>(i, r) : B(inlined->template load_tail<B>(i, r));
+    }
+    bool simd_valid() const { return known ? stored.simd_valid() : inlined->simd_valid(); }
+    bool flat_ok(const dims_t<R>& out) const { return known ? stored.flat_ok(out) : inlined->flat_ok(out); }
 };
 }  // namespace detail
 

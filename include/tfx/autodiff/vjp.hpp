@@ -186,10 +186,10 @@ struct vjp_rule<ops::sigmoid> {
     template <class G, class X>
     static auto apply(const G& g, const X& x) { return std::tuple{g * sigmoid(x) * (1 - sigmoid(x))}; }
 };
-// The mask x > 0. When x has kernels in it (relu(matmul + bias)), the mask is taken from relu(x) > 0
-// (the same mask, NaN included) read through stop_gradient: the forward pass has stored relu(x) as
-// the next product's operand, so the backward pass reads it there and the pre-activation product
-// need not be kept for it (it was copied into a buffer of its own, then read with the bias again).
+// The mask x > 0. When x has kernels in it (relu(matmul + bias)), the mask is relu(x) > 0 (the same
+// mask, NaN included) with relu(x) a forward_value: where the forward pass has stored relu(x) (the
+// next product's operand) it is read there, and the pre-activation product need not be kept for
+// the backward pass (it was copied into a buffer of its own, then read with the bias again).
 template <>
 struct vjp_rule<ops::relu> {
     template <class G, class X>
@@ -197,7 +197,7 @@ struct vjp_rule<ops::relu> {
         if constexpr (is_pure_elementwise<X>)
             return std::tuple{where(x > 0, g, 0)};
         else
-            return std::tuple{where(stop_gradient(relu(x)) > 0, g, 0)};
+            return std::tuple{where(detail::forward_value(relu(x)) > 0, g, 0)};
     }
 };
 template <>
