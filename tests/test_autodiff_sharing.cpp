@@ -287,3 +287,40 @@ TEST_CASE("stop_gradient(e) reads e where the call has stored it, and so does re
     INFO(m2);
     CHECK(m2.empty());
 }
+
+TEST_CASE("tanh's and sigmoid's adjoints read the stored activation, and still differentiate twice", "[autodiff]") {
+    rng r(1407);
+    tensor<double, 6, 8> w;
+    tensor<double, 8> b;
+    tensor<double, 8, 3> w2;
+    tensor<double, dyn, 6> x(5);
+    adtest::fill_uniform(w, r, -1, 1);
+    adtest::fill_uniform(b, r, -0.5, 0.5);
+    adtest::fill_uniform(w2, r, -1, 1);
+    adtest::fill_uniform(x, r, -1, 1);
+    // tanh(x w + b) and sigmoid(x w + b) are stored as the second product's operand: their
+    // adjoints (1 - y², y (1 - y)) read them there, so nothing reads x w again and it is not
+    // stored from the second call on (the backward product's own product neither).
+    auto tanh_net = [](auto w, auto b, auto w2, auto x) { return sum(square(matmul(tanh(matmul(x, w) + b), w2))); };
+    auto sigmoid_net = [](auto w, auto b, auto w2, auto x) { return sum(square(matmul(sigmoid(matmul(x, w) + b), w2))); };
+    auto vg_t = tfx::value_and_grad<0, 1, 2>(tanh_net);
+    auto vg_s = tfx::value_and_grad<0, 1, 2>(sigmoid_net);
+    for (std::size_t call = 1; call <= 3; ++call) {
+        INFO("call " << call);
+        vg_t(w, b, w2, x);
+        vg_s(w, b, w2, x);
+        CHECK(vg_t.stats().products_fused == 2 * call);
+        CHECK(vg_t.stats().products_unkept == 2 * (call - 1));
+        CHECK(vg_s.stats().products_unkept == 2 * (call - 1));
+    }
+    for (const std::string& m : {adtest::check_grad(tanh_net, w, b, w2, x), adtest::check_grad(sigmoid_net, w, b, w2, x)}) {
+        INFO(m);
+        CHECK(m.empty());
+    }
+    // Second order through the stored activation: jvp(grad(f)) against finite differences.
+    tensor<double, 6, 8> v;
+    adtest::fill_uniform(v, r, -1, 1);
+    const std::string h = adtest::check_hvp([](auto w, auto w2, auto x) { return sum(square(matmul(tanh(matmul(x, w)), w2))); }, w, v, w2, x);
+    INFO(h);
+    CHECK(h.empty());
+}

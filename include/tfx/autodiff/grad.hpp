@@ -17,14 +17,15 @@
 
 namespace tfx {
 
-// stop_gradient(e) and forward_value(e) (stop_gradient.hpp): no gradient flows through them.
+// stop_gradient(e) (stop_gradient.hpp): no gradient flows through it. forward_value(e) is e itself
+// to a derivative (a gradient of a gradient differentiates the tanh in 1 - tanh²).
 template <class X, class G>
 auto vjp(const stop_gradient_node<X>&, const G&) {
     return std::tuple{zero_t{}};
 }
 template <class X, class G>
-auto vjp(const detail::forward_value_node<X>&, const G&) {
-    return std::tuple{zero_t{}};
+auto vjp(const detail::forward_value_node<X>&, const G& g) {
+    return std::tuple{g};
 }
 
 namespace detail {

@@ -226,8 +226,8 @@ auto jvp(const stop_gradient_node<X>&, const Tg&) {
     return zero_t{};
 }
 template <class X, class Tg>
-auto jvp(const detail::forward_value_node<X>&, const Tg&) {
-    return zero_t{};
+auto jvp(const detail::forward_value_node<X>&, const Tg& t) {
+    return t;
 }
 
 namespace detail {

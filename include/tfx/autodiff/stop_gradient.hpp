@@ -1,7 +1,7 @@
 #pragma once
 // stop_gradient(e): the value of e, through which no gradient flows (its vjp and jvp are in
 // grad.hpp and jvp.hpp); and forward_value(e), the node gradient rules use to read a value the
-// forward pass has stored (relu's adjoint masks with the stored activation, relu(x) > 0).
+// forward pass has stored (relu's mask relu(x) > 0, tanh's 1 - tanh(x)², the stored activation).
 #include <optional>
 
 #include "../eval/materialize.hpp"
@@ -52,11 +52,12 @@ struct evaluator<stop_gradient_node<X>, R>
     }
 };
 
-// forward_value(e): e's value for a gradient rule, with no gradient (it only feeds a mask). Read
-// from memory where this tfx::function call has stored e (the activation relu(x W + b), kept as
-// the operand of the next layer's product), else computed inline like any elementwise operand:
-// so it costs nothing more than e itself when e is not stored, and when it is, the kernels under
-// e (the product x W) are not read, so a fused product need not be kept for the backward pass.
+// forward_value(e): e itself (value and derivatives), for a gradient rule written with its op's
+// output (relu's mask, 1 - tanh², s (1 - s), exp). Read from memory where this tfx::function call
+// has stored e (the activation tanh(x W + b), kept as the operand of the next layer's product),
+// else computed inline like any elementwise operand: so it costs nothing more than e itself when
+// e is not stored, and when it is, e is not computed again and the kernels under it (the product
+// x W) are not read, so a fused product need not be kept for the backward pass.
 template <class X>
 struct forward_value_node : expr_base<typename X::value_type, typename X::shape_type> {
     using T = typename X::value_type;

@@ -45,6 +45,20 @@ inline constexpr double two_over_sqrt_pi = 1.12837916709551257390;
 inline constexpr double inv_sqrt_2pi = 0.39894228040143267794;
 }  // namespace rules
 
+namespace detail {
+// An op's output y = op(x) in a rule written with it (exp: y; tanh: 1 - y²; sigmoid: y (1 - y);
+// relu's mask y > 0). When x holds kernels, y is a forward_value (stop_gradient.hpp): read where
+// the call has stored it (the activation, kept as the next product's operand), else computed
+// inline. A purely elementwise y is left as it is: it is computed inline either way.
+template <class Y>
+auto output_of(Y y) {
+    if constexpr (is_pure_elementwise<Y>)
+        return y;
+    else
+        return forward_value(std::move(y));
+}
+}  // namespace detail
+
 // ---- arithmetic
 template <>
 struct vjp_rule<ops::add> {
@@ -126,7 +140,7 @@ struct vjp_rule<ops::cast<U>> {
 template <>
 struct vjp_rule<ops::exp> {
     template <class G, class X>
-    static auto apply(const G& g, const X& x) { return std::tuple{g * exp(x)}; }
+    static auto apply(const G& g, const X& x) { return std::tuple{g * detail::output_of(exp(x))}; }
 };
 template <>
 struct vjp_rule<ops::log> {
@@ -174,7 +188,7 @@ struct vjp_rule<ops::cos> {
 template <>
 struct vjp_rule<ops::tanh> {
     template <class G, class X>
-    static auto apply(const G& g, const X& x) { return std::tuple{g * (1 - square(tanh(x)))}; }
+    static auto apply(const G& g, const X& x) { return std::tuple{g * (1 - square(detail::output_of(tanh(x))))}; }
 };
 template <>
 struct vjp_rule<ops::erf> {
@@ -184,10 +198,13 @@ struct vjp_rule<ops::erf> {
 template <>
 struct vjp_rule<ops::sigmoid> {
     template <class G, class X>
-    static auto apply(const G& g, const X& x) { return std::tuple{g * sigmoid(x) * (1 - sigmoid(x))}; }
+    static auto apply(const G& g, const X& x) {
+        const auto s = detail::output_of(sigmoid(x));
+        return std::tuple{g * s * (1 - s)};
+    }
 };
 // The mask x > 0. When x has kernels in it (relu(matmul + bias)), the mask is relu(x) > 0 (the same
-// mask, NaN included) with relu(x) a forward_value: where the forward pass has stored relu(x) (the
+// mask, NaN included) with relu(x) an output_of: where the forward pass has stored relu(x) (the
 // next product's operand) it is read there, and the pre-activation product need not be kept for
 // the backward pass (it was copied into a buffer of its own, then read with the bias again).
 template <>
@@ -197,7 +214,7 @@ struct vjp_rule<ops::relu> {
         if constexpr (is_pure_elementwise<X>)
             return std::tuple{where(x > 0, g, 0)};
         else
-            return std::tuple{where(detail::forward_value(relu(x)) > 0, g, 0)};
+            return std::tuple{where(detail::output_of(relu(x)) > 0, g, 0)};
     }
 };
 template <>
