@@ -27,6 +27,10 @@ template <class X, class G>
 auto vjp(const detail::forward_value_node<X>&, const G& g) {
     return std::tuple{g};
 }
+template <class N, class G>
+auto vjp(const detail::lse_softmax_node<N>&, const G& g) {
+    return std::tuple{g};
+}
 
 namespace detail {
 

@@ -229,6 +229,10 @@ template <class X, class Tg>
 auto jvp(const detail::forward_value_node<X>&, const Tg& t) {
     return t;
 }
+template <class N, class Tg>
+auto jvp(const detail::lse_softmax_node<N>&, const Tg& t) {
+    return t;
+}
 
 namespace detail {
 

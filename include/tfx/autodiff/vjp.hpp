@@ -265,24 +265,6 @@ auto vjp(const map<Op, A...>& e, const G& g) {
 }
 
 namespace detail {
-template <class G>
-struct is_bcast_of_scalar : std::false_type {};
-template <class S, class X>
-struct is_bcast_of_scalar<bcast_node<S, X>> : std::bool_constant<X::rank == 0> {};
-// g reshaped to the keepdims shape of a reduction (when the reduced axes were dropped), then
-// broadcast back to the input's shape.
-template <unsigned Mask, bool Keep, class X, class G>
-auto expand_reduced(const G& g, const X& x) {
-    using KS = shape_of_array<reduced_extents<typename X::shape_type, Mask, true>()>;
-    const auto xd = x.dims();
-    auto kd = reduced_dims<Mask, true>(xd);
-    if constexpr (Keep || G::rank == 0)
-        return broadcast_to_dims<typename X::shape_type>(g, xd);
-    else if constexpr (is_bcast_of_scalar<G>::value)  // the same value everywhere (a sum's 1): no reshape
-        return broadcast_to_dims<typename X::shape_type>(g.x, xd);
-    else
-        return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);
-}
 // d prod(x) / d x_i: the product of the other elements of x_i's slice, exact where x_i is 0 (as
 // TensorFlow gives it), not prod / x_i.
 template <unsigned Mask, class X>
@@ -330,9 +312,9 @@ auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
         return std::tuple{hit * detail::expand_reduced<Mask, Keep>(g, x) / count};
     } else if constexpr (std::is_same_v<K, kernels::red_prod>) {
         return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::prod_partials<Mask>(x)};
-    } else {  // logsumexp: the softmax over the reduced axes, from e's own value
-        auto l = detail::expand_reduced<Mask, Keep>(e, x);
-        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * exp(x - l)};
+    } else {  // logsumexp: the softmax over the reduced axes, from e's own value, read where e's
+              // kernel stored it (expr/reduce.hpp)
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::lse_softmax_node<reduce_node<K, Mask, Keep, X>>(e.softmax())};
     }
 }
 

@@ -77,6 +77,14 @@ class workspace {
         memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
         ++computed_;
     }
+    // A by-product of a kernel (logsumexp's softmax), remembered as the result of node e for a
+    // later read; not counted as a kernel computed.
+    template <class E, class T>
+    void remember_byproduct(const E& e, const T* data) {
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
+    }
     // The same for the usual pattern, recall, else compute and remember, in one frame: on a miss
     // the node's identity words stay in place and remember(p, e, data) uses them instead of
     // writing them again. (Nested lookups of the computation append after them.)

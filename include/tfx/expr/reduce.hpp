@@ -3,10 +3,13 @@
 // argmax/argmin, logsumexp, and the normalisations softmax / log_softmax built on them. A reduction
 // evaluates its elementwise producer inside its own loop.
 #include <algorithm>
+#include <optional>
 
 #include "../eval/assign.hpp"
 #include "../eval/materialize.hpp"
 #include "../kernels/reduce.hpp"
+#include "../kernels/softmax_xent.hpp"
+#include "reshape.hpp"
 
 namespace tfx {
 
@@ -78,6 +81,24 @@ auto reduced_dims(const dims_t<RX>& xd) {
     return r;
 }
 
+template <class G>
+struct is_bcast_of_scalar : std::false_type {};
+template <class S, class X>
+struct is_bcast_of_scalar<bcast_node<S, X>> : std::bool_constant<X::rank == 0> {};
+// g reshaped to the keepdims shape of a reduction (when the reduced axes were dropped), then
+// broadcast back to the input's shape.
+template <unsigned Mask, bool Keep, class X, class G>
+auto expand_reduced(const G& g, const X& x) {
+    using KS = shape_of_array<reduced_extents<typename X::shape_type, Mask, true>()>;
+    const auto xd = x.dims();
+    auto kd = reduced_dims<Mask, true>(xd);
+    if constexpr (Keep || G::rank == 0)
+        return broadcast_to_dims<typename X::shape_type>(g, xd);
+    else if constexpr (is_bcast_of_scalar<G>::value)  // the same value everywhere (a sum's 1): no reshape
+        return broadcast_to_dims<typename X::shape_type>(g.x, xd);
+    else
+        return broadcast_to_dims<typename X::shape_type>(reshape_to_shape<KS>(g, kd), xd);
+}
 }  // namespace detail
 
 // 'tfx::reduction_axes_in_range<tfx::shape<2, 3>, 2>' evaluates to false: the shape and the axes.
@@ -92,6 +113,18 @@ inline constexpr bool reduction_axes_distinct = [] {
         return true;
 }();
 
+namespace detail {
+template <class N>
+struct lse_softmax_node;
+// Are the axes of Mask the last ones of a rank-R shape (a reduction over contiguous slices)?
+template <std::size_t R>
+constexpr bool trailing_axes(unsigned mask) {
+    std::size_t k = R;
+    while (k > 0 && ((mask >> (k - 1)) & 1u)) --k;
+    return mask != 0 && (mask >> k) == (1u << (R - k)) - 1u && (mask & ((1u << k) - 1u)) == 0;
+}
+}  // namespace detail
+
 template <class K, unsigned Mask, bool Keep, class X>
 struct reduce_node
     : expr_base<typename X::value_type,
@@ -100,27 +133,70 @@ struct reduce_node
                            shape_of_array<detail::reduced_extents<typename X::shape_type, Mask, Keep>()>>;
     using T = typename X::value_type;
     static constexpr const char* name = K::name;
+    static constexpr unsigned mask = Mask;
     X x;
     explicit reduce_node(X x_) : x(std::move(x_)) {}
     auto children() const { return std::tie(x); }
     dims_t<base::rank> dims() const { return detail::reduced_dims<Mask, Keep>(x.dims()); }
 
+    // logsumexp's softmax exp(x - logsumexp(x)), as its gradient rule (autodiff/vjp.hpp) writes it.
+    auto softmax() const
+        requires std::is_same_v<K, kernels::red_logsumexp>
+    {
+        return exp(x - detail::expand_reduced<Mask, Keep>(*this, x));
+    }
+
     void eval_into(T* out, const dims_t<base::rank>&, detail::eval_ctx& ctx) const {
         if constexpr (std::is_same_v<K, kernels::red_logsumexp>) {
-            // logsumexp = m + log(sum(exp(x - m))), m the max: no overflow for large x.
+            // logsumexp = m + log(s), s = sum(exp(x - m)), m the max: no overflow for large x.
+            // Under a tfx::function the terms exp(x - m) and 1 / s are also stored, for the
+            // gradient's softmax (lse_softmax_node, below), so that the exps are not computed a
+            // second time. Once the function's first call has found that nothing reads them (a
+            // function without a gradient), later calls skip the stores.
             auto xs = detail::materialize_if_needed(x, ctx);
             using KS = shape_of_array<detail::reduced_extents<typename X::shape_type, Mask, true>()>;
-            const auto kd = detail::reduced_dims<Mask, true>(xs.dims());
+            const auto xd = xs.dims();
+            const auto kd = detail::reduced_dims<Mask, true>(xd);
+            const std::size_t n = dims_size(kd), nx = dims_size(xd);
             detail::scratch<T, KS> m(ctx, kd);
             run<kernels::red_max>(m.data(), xs, ctx);
             view<T, KS> mv(m.data(), kd);
-            auto shifted = exp(xs - mv);
-            const std::size_t n = dims_size(kd);
-            run<kernels::red_sum>(out, shifted, ctx);
+            // Taken on every call, used or not, so that the workspace's slots keep their order.
+            T* p = ctx.persistent ? ctx.ws->template get<T>(nx + n) : nullptr;
+            using softmax_node = detail::lse_softmax_node<reduce_node>;
+            const bool store = p && !ctx.ws->product_unread(workspace::type_key<softmax_node>());
+            if constexpr (detail::trailing_axes<X::rank>(Mask) && is_leaf<decltype(xs)>::value) {
+                // Contiguous slices: the exps summed (and stored) in one pass per slice.
+                const std::size_t len = n ? nx / n : 0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const T* xi = xs.data() + i * len;
+                    out[i] = store ? kernels::sum_exp_shifted<true>(p + i * len, xi, len, m.data()[i])
+                                   : kernels::sum_exp_shifted<false>(static_cast<T*>(nullptr), xi, len, m.data()[i]);
+                }
+            } else if (store) {
+                detail::eval_block(exp(xs - mv), p, xd, ctx);
+                run<kernels::red_sum>(out, view<T, typename X::shape_type>(p, xd), ctx);
+            } else {
+                run<kernels::red_sum>(out, exp(xs - mv), ctx);
+            }
+            bool inf = false;
             for (std::size_t i = 0; i < n; ++i) {
-                const T mi = m.data()[i];
+                const T mi = m.data()[i], s = out[i];
+                inf = inf || std::isinf(mi);
                 // An all -inf slice has logsumexp -inf; +inf stays +inf.
-                out[i] = std::isinf(mi) ? mi : mi + std::log(out[i]);
+                out[i] = std::isinf(mi) ? mi : mi + std::log(s);
+                if (store) p[nx + i] = T(1) / s;
+            }
+            if (store) {
+                if (inf) {  // exactly the rule's exp(x - l) where a max is infinite, times 1
+                    for (std::size_t i = 0; i < n; ++i) {
+                        m.data()[i] = out[i];
+                        p[nx + i] = T(1);
+                    }
+                    detail::eval_block(exp(xs - mv), p, xd, ctx);
+                }
+                ctx.ws->remember_byproduct(softmax_node(softmax()), static_cast<const T*>(p));
+                ctx.ws->kept_product(workspace::type_key<softmax_node>());
             }
         } else {
             detail::with_operand(x, ctx, [&](const auto& y) { run<K>(out, y, ctx); });
@@ -159,6 +235,103 @@ auto make_reduce(X&& x) {
     constexpr auto mask = detail::axes_mask<N::rank, Axes...>();
     return reduce_node<K, mask, Keep, N>(as_node(std::forward<X>(x)));
 }
+
+namespace detail {
+// logsumexp's softmax exp(x - logsumexp(x)) in its gradient: read from what the logsumexp kernel of
+// this tfx::function call stored, the terms exp(x - m) and the reciprocals 1 / s of their sums per
+// slice (m the slice's max), as terms * reciprocals; else computed inline as written. To a
+// derivative it is that expression (a gradient of the gradient differentiates it).
+template <class N>
+struct lse_softmax_node : expr_base<typename N::value_type, typename decltype(std::declval<const N&>().x)::shape_type> {
+    using P = decltype(std::declval<const N&>().softmax());
+    using T = typename N::value_type;
+    static constexpr std::size_t R = P::rank;
+    static constexpr const char* name = "softmax";
+    P x;
+    explicit lse_softmax_node(P x_) : x(std::move(x_)) {}
+    auto children() const { return std::tie(x); }
+    dims_t<R> dims() const { return x.dims(); }
+    void eval_into(T* out, const dims_t<R>& d, eval_ctx& ctx) const;
+};
+
+template <class N, std::size_t RO>
+struct evaluator<lse_softmax_node<N>, RO> {
+    using node = lse_softmax_node<N>;
+    using P = typename node::P;
+    using value_type = typename node::T;
+    using XS = typename node::shape_type;
+    using KS = shape_of_array<reduced_extents<XS, N::mask, true>()>;
+    using term_eval = strided_eval<value_type, XS::rank, RO, bcast_inner<XS>>;
+    using scale_eval = strided_eval<value_type, XS::rank, RO, bcast_inner<KS>>;
+    using inline_eval = evaluator<P, RO>;
+    term_eval terms;
+    scale_eval scales;
+    std::optional<inline_eval> inlined;
+    const value_type* known = nullptr;
+    dims_t<XS::rank> dims;
+
+    // When not stored yet, the inline evaluator computes the logsumexp under it, which may store
+    // the terms: they are looked up again.
+    evaluator(const node& e, eval_ctx& ctx) : known(ctx.persistent ? ctx.ws->template recall<value_type>(e) : nullptr) {
+        if (!known) {
+            inlined.emplace(e.x, ctx);
+            if (ctx.persistent) known = ctx.ws->template recall<value_type>(e);
+            if (known)
+                inlined.reset();
+            else
+                dims = inlined->dims;
+        }
+        if (known) {
+            dims = e.x.dims();
+            terms.base = known;
+            terms.dims = dims;
+            scales.base = known + dims_size(dims);
+            scales.dims = reduced_dims<N::mask, true>(dims);
+        }
+    }
+    template <class U>
+    static constexpr bool simd_as = term_eval::template simd_as<U> && inline_eval::template simd_as<U>;
+
+    void bind(const dims_t<RO>& out) {
+        if (known) {
+            terms.bind(out);
+            scales.bind(out);
+        } else {
+            inlined->bind(out);
+        }
+    }
+    void seek(const dims_t<RO>& idx) {
+        if (known) {
+            terms.seek(idx);
+            scales.seek(idx);
+        } else {
+            inlined->seek(idx);
+        }
+    }
+    value_type get(std::size_t i) const { return known ? terms.get(i) * scales.get(i) : static_cast<value_type>(inlined->get(i)); }
+    template <class B>
+    B load(std::size_t i) const {
+        return known ? terms.template load<B>(i) * scales.template load<B>(i) : B(inlined->template load<B>(i));
+    }
+    template <class B>
+    B load_tail(std::size_t i, std::size_t r) const {
+        return known ? terms.template load_tail<B>(i, r) * scales.template load_tail<B>(i, r)
+                     : B(inlined->template load_tail<B>(i, r));
+    }
+    bool simd_valid() const { return known ? terms.simd_valid() && scales.simd_valid() : inlined->simd_valid(); }
+    bool flat_ok(const dims_t<RO>& out) const { return known ? terms.flat_ok(out) && scales.flat_ok(out) : inlined->flat_ok(out); }
+};
+
+template <class N>
+void lse_softmax_node<N>::eval_into(T* out, const dims_t<R>& d, eval_ctx& ctx) const {
+    eval_ctx inner{nullptr, nullptr, ctx.ws, ctx.persistent};
+    evaluator<lse_softmax_node, R> ev(*this, inner);
+    kernels::run_elementwise(out, d, ev);
+}
+}  // namespace detail
+// Read element by element through its evaluator, like a map (not computed into a buffer of its own).
+template <class N>
+struct is_elementwise_node<detail::lse_softmax_node<N>> : std::true_type {};
 
 #define TFX_REDUCTION(fn, kernel)                                                    \
     template <int... Axes, expression X>                                             \
