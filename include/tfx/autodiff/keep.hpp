@@ -11,15 +11,9 @@
 namespace tfx {
 
 template <class X>
-struct keep_node : expr_base<typename X::value_type, typename X::shape_type> {
-    using T = typename X::value_type;
-    static constexpr std::size_t R = X::rank;
+struct keep_node : detail::value_node<X> {
     static constexpr const char* name = "keep";
-    X x;
-    explicit keep_node(X x_) : x(std::move(x_)) {}
-    auto children() const { return std::tie(x); }
-    dims_t<R> dims() const { return x.dims(); }
-    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const { detail::eval_block(x, out, d, ctx); }
+    using detail::value_node<X>::value_node;
 };
 template <class X, class G>
 auto vjp(const keep_node<X>&, const G& g) {

@@ -8,15 +8,25 @@
 
 namespace tfx {
 
+namespace detail {
+// A node whose value is its operand's (stop_gradient, forward_value, keep): only its name, its
+// derivatives and how it is read differ; each names itself.
 template <class X>
-struct stop_gradient_node : expr_base<typename X::value_type, typename X::shape_type> {
+struct value_node : expr_base<typename X::value_type, typename X::shape_type> {
     using T = typename X::value_type;
-    static constexpr const char* name = "stop_gradient";
+    static constexpr std::size_t R = X::rank;
     X x;
-    explicit stop_gradient_node(X x_) : x(std::move(x_)) {}
+    explicit value_node(X x_) : x(std::move(x_)) {}
     auto children() const { return std::tie(x); }
-    dims_t<X::rank> dims() const { return x.dims(); }
-    void eval_into(T* out, const dims_t<X::rank>& d, detail::eval_ctx& ctx) const { detail::eval_block(x, out, d, ctx); }
+    dims_t<R> dims() const { return x.dims(); }
+    void eval_into(T* out, const dims_t<R>& d, eval_ctx& ctx) const { eval_block(x, out, d, ctx); }
+};
+}  // namespace detail
+
+template <class X>
+struct stop_gradient_node : detail::value_node<X> {
+    static constexpr const char* name = "stop_gradient";
+    using detail::value_node<X>::value_node;
 };
 template <expression X>
 auto stop_gradient(X&& x) {
@@ -24,32 +34,13 @@ auto stop_gradient(X&& x) {
 }
 
 namespace detail {
-// Read as a leaf: e's value computed into memory, or, when this tfx::function call has computed e
-// already (a layer's output, kept as the operand of the next layer's product), that memory. The
-// lookup is by e's own type and leaves: stop_gradient(e) and e are one value.
-template <class X, std::size_t R>
-struct evaluator<stop_gradient_node<X>, R>
-    : strided_eval<typename X::value_type, X::rank, R, bcast_inner<typename X::shape_type>> {
-    using base_eval = strided_eval<typename X::value_type, X::rank, R, bcast_inner<typename X::shape_type>>;
-    using V = typename X::value_type;
-    const V* fused = nullptr;  // e's value already in memory (named as the other kernel nodes' evaluators)
-    scratch<V, typename X::shape_type> buf;
-
-    evaluator(const stop_gradient_node<X>& e, eval_ctx& ctx) : evaluator(e, ctx, workspace::probe{}) {}
-    evaluator(const stop_gradient_node<X>& e, eval_ctx& ctx, workspace::probe&& p)
-        : fused(ctx.persistent ? ctx.ws->template recall<V>(e.x, p) : nullptr),
-          buf(ctx, fused ? dims_t<X::rank>{} : e.x.dims()) {
-        this->dims = fused ? e.x.dims() : buf.d;
-        if (!fused) {
-            eval_block(e.x, buf.data(), buf.d, ctx);
-            if (ctx.persistent) ctx.ws->remember(p, e.x, static_cast<const V*>(buf.data()));
-        }
-    }
-    // The buffer may be inline storage that moved with this evaluator: its address now.
-    void bind(const dims_t<R>& out) {
-        this->base = fused ? fused : buf.data();
-        base_eval::bind(out);
-    }
+// Read as a leaf, like any kernel node (eval/evaluator.hpp): e's value computed into memory, or,
+// when this tfx::function call has computed e already (a layer's output, kept as the operand of the
+// next layer's product), that memory. The lookup is by e's own type and leaves: stop_gradient(e)
+// and e are one value.
+template <class X>
+struct memo_key<stop_gradient_node<X>> {
+    static const X& of(const stop_gradient_node<X>& e) { return e.x; }
 };
 
 // forward_value(e): e itself (value and derivatives), for a gradient rule written with its op's
@@ -59,14 +50,9 @@ struct evaluator<stop_gradient_node<X>, R>
 // e is not stored, and when it is, e is not computed again and the kernels under it (the product
 // x W) are not read, so a fused product need not be kept for the backward pass.
 template <class X>
-struct forward_value_node : expr_base<typename X::value_type, typename X::shape_type> {
-    using T = typename X::value_type;
+struct forward_value_node : value_node<X> {
     static constexpr const char* name = "forward_value";
-    X x;
-    explicit forward_value_node(X x_) : x(std::move(x_)) {}
-    auto children() const { return std::tie(x); }
-    dims_t<X::rank> dims() const { return x.dims(); }
-    void eval_into(T* out, const dims_t<X::rank>& d, eval_ctx& ctx) const { eval_block(x, out, d, ctx); }
+    using value_node<X>::value_node;
 };
 template <class X>
 auto forward_value(const X& x) {

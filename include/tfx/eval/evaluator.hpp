@@ -219,6 +219,14 @@ struct evaluator<map<Op, A...>, R> {
     }
 };
 
+// The node a kernel node's result is remembered and looked up as (common subexpressions): the node
+// itself, unless it is another node's value under another name (stop_gradient(e) is e's value, so
+// it is looked up as e: autodiff/stop_gradient.hpp).
+template <class E>
+struct memo_key {
+    static const E& of(const E& e) { return e; }
+};
+
 // Any other node is computed by its kernel (node.eval_into) into a buffer, then read as a tensor.
 template <class E, std::size_t R, class>
 struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<typename E::shape_type>> {
@@ -229,13 +237,14 @@ struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<
 
     evaluator(const E& e, eval_ctx& ctx) : evaluator(e, ctx, workspace::probe{}) {}
     evaluator(const E& e, eval_ctx& ctx, workspace::probe&& p)
-        : fused(ctx.fused_node == static_cast<const void*>(&e) ? static_cast<const V*>(ctx.fused_out)
-                                                               : (ctx.persistent ? ctx.ws->template recall<V>(e, p) : nullptr)),
+        : fused(ctx.fused_node == static_cast<const void*>(&e)
+                    ? static_cast<const V*>(ctx.fused_out)
+                    : (ctx.persistent ? ctx.ws->template recall<V>(memo_key<E>::of(e), p) : nullptr)),
           buf(ctx, fused ? dims_t<E::rank>{} : e.dims()) {
         this->dims = fused ? e.dims() : buf.d;
         if (!fused) {
             e.eval_into(buf.data(), this->dims, ctx);
-            if (ctx.persistent) ctx.ws->remember(p, e, buf.data());
+            if (ctx.persistent) ctx.ws->remember(p, memo_key<E>::of(e), static_cast<const V*>(buf.data()));
         }
     }
     // The buffer's address is taken here, after the evaluator tree has been moved into place.
