@@ -1,13 +1,15 @@
 #pragma once
 // A fresh directory of the test's own under the system's temporary directory (mkdtemp: unique per
 // process and call, so parallel test processes never share one), removed with everything in it
-// when it goes out of scope, permissions restored first (tests make unreadable directories).
+// when it goes out of scope, permissions restored first (tests make unreadable directories). And
+// read_file, a file's bytes.
 #include <catch2/catch.hpp>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -50,5 +52,11 @@ struct temp_dir {
         return p;
     }
 };
+
+// The whole content of a file, as bytes ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 }  // namespace tfxtest

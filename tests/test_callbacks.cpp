@@ -38,10 +38,7 @@ using cb::training_context;
 // A fresh directory under the system's temporary directory, removed with everything in it.
 using tfxtest::temp_dir;
 
-std::string read_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
+using tfxtest::read_file;
 
 // Redirects std::cout or std::cerr into a string for the lifetime of the object.
 struct capture {

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "proc_self.hpp"
 #include "temp_dir.hpp"
 
 #include <unistd.h>
@@ -40,24 +41,8 @@ std::string message_of(F&& f) {
 
 using tfxtest::temp_dir;
 
-// Bytes this process has read through read(2) and friends so far (Linux /proc/self/io).
-long long bytes_read() {
-    std::ifstream io("/proc/self/io");
-    std::string key;
-    long long v;
-    while (io >> key >> v)
-        if (key == "rchar:") return v;
-    return -1;
-}
-
-// A value of /proc/self/status, in kB (-1 when absent).
-long long status_kb(const std::string& field) {
-    std::ifstream st("/proc/self/status");
-    std::string line;
-    while (std::getline(st, line))
-        if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1));
-    return -1;
-}
+using tfxtest::bytes_read;
+using tfxtest::status_kb;
 
 using xy_t = std::tuple<tensor<float, dyn>, tensor<std::int64_t>>;
 

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "proc_self.hpp"
 #include "temp_dir.hpp"
 
 #include <unistd.h>
@@ -40,14 +41,7 @@ std::string message_of(F&& f) {
 
 using tfxtest::temp_dir;
 
-long long bytes_read() {
-    std::ifstream io("/proc/self/io");
-    std::string key;
-    long long v;
-    while (io >> key >> v)
-        if (key == "rchar:") return v;
-    return -1;
-}
+using tfxtest::bytes_read;
 
 tensor<float, dyn, 3> rows(std::size_t n) {
     tensor<float, dyn, 3> x(n);
