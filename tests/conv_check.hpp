@@ -117,7 +117,12 @@ template <class Tn>
 std::string compare(const Tn& got, const std::vector<double>& want, double tol) {
     if (got.size() != want.size()) return "size " + std::to_string(got.size()) + ", want " + std::to_string(want.size());
     adtest::mismatch_log log;
-    for (std::size_t k = 0; k < want.size(); ++k) log.compare("[" + std::to_string(k) + "]", double(got.data()[k]), want[k], tol);
+    for (std::size_t k = 0; k < want.size(); ++k) {
+        std::string at = "[";  // appended, not "[" + std::to_string(k): GCC 12 warns (-Wrestrict) on that
+        at += std::to_string(k);
+        at += ']';
+        log.compare(at, double(got.data()[k]), want[k], tol);
+    }
     return log.str();
 }
 
