@@ -139,5 +139,3 @@ TEST_CASE("the cross-entropy gradient of the logits is (softmax - target) / N, f
         for (double e : d) CHECK(std::isfinite(e));
     }
 }
-
-// ---------------------------------------------------------------- run-time checks

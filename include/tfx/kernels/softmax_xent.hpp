@@ -94,21 +94,48 @@ T softmax_xent_row(const T* z, std::size_t n, std::size_t label) {
     return log(s) - (z[label] - m);
 }
 
-// The gradient of one row's loss, times g: out[c] = g (softmax(z)_c - [c == label]).
+// The same, keeping the terms exp(z_c - m) in terms[0, n) and their sum in *sum, for the gradient
+// (softmax_xent_grad_row_kept): the same operations, so the same loss.
 template <class T>
-void softmax_xent_grad_row(T* out, const T* z, std::size_t n, std::size_t label, T g) {
+T softmax_xent_row_kept(const T* z, std::size_t n, std::size_t label, T* terms, T* sum) {
+    using std::log;
     const T m = row_max(z, n);
-    const T s = sum_exp_shifted<true>(out, z, n, m);
+    const T s = sum_exp_shifted<true>(terms, z, n, m);
+    *sum = s;
+    return log(s) - (z[label] - m);
+}
+
+// out[c] = terms[c] * (g / s) - g [c == label]; terms may be out.
+template <class T>
+void softmax_xent_scale_row(T* out, const T* terms, std::size_t n, std::size_t label, T g, T s) {
     const T a = g / s;
     std::size_t i = 0;
     if constexpr (simd_type<T>) {
         using B = simd<T>;
         constexpr std::size_t W = B::size;
         const B ab(a);
-        for (; i + W <= n; i += W) (B::load_unaligned(out + i) * ab).store_unaligned(out + i);
+        for (; i + W <= n; i += W) (B::load_unaligned(terms + i) * ab).store_unaligned(out + i);
+        if constexpr (detail::masked_tail<T>) {
+            if (i < n) detail::store_tail(out + i, n - i, B(detail::load_tail(terms + i, n - i, T(0)) * ab));
+            i = n;
+        }
     }
-    for (; i < n; ++i) out[i] *= a;
+    for (; i < n; ++i) out[i] = terms[i] * a;
     out[label] -= g;
+}
+
+// The gradient of one row's loss, times g: out[c] = g (softmax(z)_c - [c == label]).
+template <class T>
+void softmax_xent_grad_row(T* out, const T* z, std::size_t n, std::size_t label, T g) {
+    const T m = row_max(z, n);
+    const T s = sum_exp_shifted<true>(out, z, n, m);
+    softmax_xent_scale_row(out, out, n, label, g, s);
+}
+
+// The same from the terms and sum the loss's row kept (softmax_xent_row_kept): the same values.
+template <class T>
+void softmax_xent_grad_row_kept(T* out, const T* terms, T s, std::size_t n, std::size_t label, T g) {
+    softmax_xent_scale_row(out, terms, n, label, g, s);
 }
 
 // The sum of clip(p[c], lo, hi) over [0, n) (NaN if any p[c] is NaN).

@@ -383,6 +383,15 @@ void for_each_xent_row(const MZ& mz, const ML& ml, F&& row) {
         part(0, rows);
 }
 
+// What the loss kernel keeps for its gradient under a tfx::function: each row's terms exp(z - m)
+// and their sum, looked up by z's identity (a key, not a node that is evaluated). The gradient then
+// scales the terms instead of computing the row's max and exps again; the values are the same.
+template <class Z>
+struct xent_terms_key {
+    const Z& z;
+    auto children() const { return std::tie(z); }
+};
+
 // The per-sample loss, of z's shape without its class axis. z holds logits, or (logits = false)
 // probabilities p, taken as the logits log(clip(p, lo, hi)): the kernels compute that case from p
 // directly (no exp, no log of each value), and the adjoint goes to p without the log and clip
@@ -404,11 +413,26 @@ struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
     void eval_into(T* out, const dims_t<R>&, tfx::detail::eval_ctx& ctx) const {
         const auto mz = tfx::detail::materialize_if_leafless(z, ctx);
         const auto ml = tfx::detail::materialize_if_leafless(labels, ctx);
-        if (logits)
-            for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
-                out[i] = kernels::softmax_xent_row(zr, n, l);
-            });
-        else
+        if (logits) {
+            // Under a tfx::function, the terms and sums are kept for the gradient, unless the
+            // function's first call found that nothing reads them (a test step, predict). The
+            // memory is taken on every call, so that the workspace's slots keep their order.
+            const std::size_t size = dims_size(mz.dims()), rows = dims_size(ml.dims());
+            T* kept = ctx.persistent ? ctx.ws->template get<T>(size + rows) : nullptr;
+            const void* key = workspace::type_key<xent_terms_key<Z>>();
+            if (kept && !ctx.ws->product_unread(key)) {
+                const std::size_t classes = rows ? size / rows : 0;
+                for_each_xent_row(mz, ml, [out, kept, size, classes](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                    out[i] = kernels::softmax_xent_row_kept(zr, n, l, kept + i * classes, kept + size + i);
+                });
+                ctx.ws->remember_byproduct(xent_terms_key<Z>{z}, static_cast<const T*>(kept));
+                ctx.ws->kept_product(key);
+            } else {
+                for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                    out[i] = kernels::softmax_xent_row(zr, n, l);
+                });
+            }
+        } else
             for_each_xent_row(mz, ml, [out, lo = lo, hi = hi](std::size_t i, const T* pr, std::size_t n, std::size_t l) {
                 out[i] = kernels::prob_xent_row(pr, n, l, lo, hi);
             });
@@ -440,7 +464,13 @@ struct sparse_xent_grad_node : expr_base<typename Z::value_type, typename Z::sha
                               shape_string(mg.dims()) + " does not match the labels' shape " + shape_string(ml.dims()));
         const T* gp = mg.data();
         const T* z0 = mz.data();
-        if (logits)
+        const T* kept = logits && ctx.persistent ? ctx.ws->template recall<T>(xent_terms_key<Z>{z}) : nullptr;
+        if (kept) {  // the loss kernel's terms and sums (above)
+            const std::size_t size = dims_size(mz.dims());
+            for_each_xent_row(mz, ml, [&](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                kernels::softmax_xent_grad_row_kept(out + (zr - z0), kept + (zr - z0), kept[size + i], n, l, gp[i]);
+            });
+        } else if (logits)
             for_each_xent_row(mz, ml, [&](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
                 kernels::softmax_xent_grad_row(out + (zr - z0), zr, n, l, gp[i]);
             });
