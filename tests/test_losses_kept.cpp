@@ -18,7 +18,8 @@ namespace losses = tfx::losses;
 
 }  // namespace
 
-TEST_CASE("the sparse cross-entropy gradient scales the exps its loss kernel kept, to the same values", "[losses][autodiff]") {
+TEST_CASE("the sparse cross-entropy gradient scales the exps its loss kernel kept, to the same values",
+          "[losses][autodiff]") {
     tensor<float, dyn, 10> z(6);
     for (std::size_t i = 0; i < z.size(); ++i) z.data()[i] = 3.f * std::sin(0.37f * float(i));
     tensor<std::int64_t, dyn> y{0, 9, 3, 3, 7, 1};

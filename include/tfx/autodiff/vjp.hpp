@@ -314,7 +314,8 @@ auto vjp(const reduce_node<K, Mask, Keep, X>& e, const G& g) {
         return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::prod_partials<Mask>(x)};
     } else {  // logsumexp: the softmax over the reduced axes, from e's own value, read where e's
               // kernel stored it (expr/reduce.hpp)
-        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * detail::lse_softmax_node<reduce_node<K, Mask, Keep, X>>(e.softmax())};
+        using softmax_node = detail::lse_softmax_node<reduce_node<K, Mask, Keep, X>>;
+        return std::tuple{detail::expand_reduced<Mask, Keep>(g, x) * softmax_node(e.softmax())};
     }
 }
 

@@ -308,7 +308,9 @@ struct evaluator<lse_softmax_node<N>, RO> {
             inlined->seek(idx);
         }
     }
-    value_type get(std::size_t i) const { return known ? terms.get(i) * scales.get(i) : static_cast<value_type>(inlined->get(i)); }
+    value_type get(std::size_t i) const {
+        return known ? terms.get(i) * scales.get(i) : static_cast<value_type>(inlined->get(i));
+    }
     template <class B>
     B load(std::size_t i) const {
         return known ? terms.template load<B>(i) * scales.template load<B>(i) : B(inlined->template load<B>(i));
@@ -319,7 +321,9 @@ struct evaluator<lse_softmax_node<N>, RO> {
                      : B(inlined->template load_tail<B>(i, r));
     }
     bool simd_valid() const { return known ? terms.simd_valid() && scales.simd_valid() : inlined->simd_valid(); }
-    bool flat_ok(const dims_t<RO>& out) const { return known ? terms.flat_ok(out) && scales.flat_ok(out) : inlined->flat_ok(out); }
+    bool flat_ok(const dims_t<RO>& out) const {
+        return known ? terms.flat_ok(out) && scales.flat_ok(out) : inlined->flat_ok(out);
+    }
 };
 
 template <class N>

@@ -421,9 +421,8 @@ struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
             T* kept = ctx.persistent ? ctx.ws->template get<T>(size + rows) : nullptr;
             const void* key = workspace::type_key<xent_terms_key<Z>>();
             if (kept && !ctx.ws->product_unread(key)) {
-                const std::size_t classes = rows ? size / rows : 0;
-                for_each_xent_row(mz, ml, [out, kept, size, classes](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
-                    out[i] = kernels::softmax_xent_row_kept(zr, n, l, kept + i * classes, kept + size + i);
+                for_each_xent_row(mz, ml, [out, kept, size](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
+                    out[i] = kernels::softmax_xent_row_kept(zr, n, l, kept + i * n, kept + size + i);
                 });
                 ctx.ws->remember_byproduct(xent_terms_key<Z>{z}, static_cast<const T*>(kept));
                 ctx.ws->kept_product(key);
