@@ -87,7 +87,11 @@ void check_dense_forward(Act act, const row_fn& ref, std::size_t batch) {
         }
         const auto want = ref(z);
         for (std::size_t u = 0; u < std::size_t(Units); ++u) {
-            const std::string at = "[" + std::to_string(b) + ", " + std::to_string(u) + "]";
+            std::string at = "[";  // appended, not "[" + std::to_string(b): GCC 12 warns (-Wrestrict) on that
+            at += std::to_string(b);
+            at += ", ";
+            at += std::to_string(u);
+            at += ']';
             log.compare("l(x)" + at, y(b, u), want[u], ftol);
             log.compare("forward_train(x)" + at, yt(b, u), want[u], ftol);
         }
