@@ -77,8 +77,8 @@ class workspace {
         memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
         ++computed_;
     }
-    // A by-product of a kernel (logsumexp's softmax), remembered as the result of node e for a
-    // later read; not counted as a kernel computed.
+    // A by-product of a kernel (logsumexp's terms for its softmax, the loss's kept rows),
+    // remembered as the result of node e for a later read; not counted as a kernel computed.
     template <class E, class T>
     void remember_byproduct(const E& e, const T* data) {
         const std::size_t at = words_.size();
