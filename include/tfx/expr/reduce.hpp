@@ -3,10 +3,10 @@
 // argmax/argmin, logsumexp, and the normalisations softmax / log_softmax built on them. A reduction
 // evaluates its elementwise producer inside its own loop.
 #include <algorithm>
-#include <optional>
 
 #include "../eval/assign.hpp"
 #include "../eval/materialize.hpp"
+#include "../eval/stored.hpp"
 #include "../kernels/reduce.hpp"
 #include "../kernels/softmax_xent.hpp"
 #include "reshape.hpp"
@@ -242,96 +242,75 @@ namespace detail {
 // slice (m the slice's max), as terms * reciprocals; else computed inline as written. To a
 // derivative it is that expression (a gradient of the gradient differentiates it).
 template <class N>
-struct lse_softmax_node : expr_base<typename N::value_type, typename decltype(std::declval<const N&>().x)::shape_type> {
+struct lse_softmax_node : value_node<decltype(std::declval<const N&>().softmax())> {
     using P = decltype(std::declval<const N&>().softmax());
-    using T = typename N::value_type;
-    static constexpr std::size_t R = P::rank;
     static constexpr const char* name = "softmax";
-    P x;
-    explicit lse_softmax_node(P x_) : x(std::move(x_)) {}
-    auto children() const { return std::tie(x); }
-    dims_t<R> dims() const { return x.dims(); }
-    void eval_into(T* out, const dims_t<R>& d, eval_ctx& ctx) const;
+    using value_node<P>::value_node;
 };
 
-template <class N, std::size_t RO>
-struct evaluator<lse_softmax_node<N>, RO> {
-    using node = lse_softmax_node<N>;
-    using P = typename node::P;
-    using value_type = typename node::T;
-    using XS = typename node::shape_type;
-    using KS = shape_of_array<reduced_extents<XS, N::mask, true>()>;
-    using term_eval = strided_eval<value_type, XS::rank, RO, bcast_inner<XS>>;
-    using scale_eval = strided_eval<value_type, XS::rank, RO, bcast_inner<KS>>;
-    using inline_eval = evaluator<P, RO>;
+// The stored terms times their slice's reciprocal, read like a leaf.
+template <class T, std::size_t RX, std::size_t RO, bool InnerX, bool InnerK>
+struct scaled_terms {
+    using term_eval = strided_eval<T, RX, RO, InnerX>;
+    using scale_eval = strided_eval<T, RX, RO, InnerK>;
     term_eval terms;
     scale_eval scales;
-    std::optional<inline_eval> inlined;
-    const value_type* known = nullptr;
-    dims_t<XS::rank> dims;
-
-    // When not stored yet, the inline evaluator computes the logsumexp under it, which may store
-    // the terms: they are looked up again.
-    evaluator(const node& e, eval_ctx& ctx) : known(ctx.persistent ? ctx.ws->template recall<value_type>(e) : nullptr) {
-        if (!known) {
-            inlined.emplace(e.x, ctx);
-            if (ctx.persistent) known = ctx.ws->template recall<value_type>(e);
-            if (known)
-                inlined.reset();
-            else
-                dims = inlined->dims;
-        }
-        if (known) {
-            dims = e.x.dims();
-            terms.base = known;
-            terms.dims = dims;
-            scales.base = known + dims_size(dims);
-            scales.dims = reduced_dims<N::mask, true>(dims);
-        }
-    }
     template <class U>
-    static constexpr bool simd_as = term_eval::template simd_as<U> && inline_eval::template simd_as<U>;
+    static constexpr bool simd_as = term_eval::template simd_as<U>;
 
     void bind(const dims_t<RO>& out) {
-        if (known) {
-            terms.bind(out);
-            scales.bind(out);
-        } else {
-            inlined->bind(out);
-        }
+        terms.bind(out);
+        scales.bind(out);
     }
     void seek(const dims_t<RO>& idx) {
-        if (known) {
-            terms.seek(idx);
-            scales.seek(idx);
-        } else {
-            inlined->seek(idx);
-        }
+        terms.seek(idx);
+        scales.seek(idx);
     }
-    value_type get(std::size_t i) const {
-        return known ? terms.get(i) * scales.get(i) : static_cast<value_type>(inlined->get(i));
-    }
+    T get(std::size_t i) const { return terms.get(i) * scales.get(i); }
     template <class B>
     B load(std::size_t i) const {
-        return known ? terms.template load<B>(i) * scales.template load<B>(i) : B(inlined->template load<B>(i));
+        return terms.template load<B>(i) * scales.template load<B>(i);
     }
     template <class B>
     B load_tail(std::size_t i, std::size_t r) const {
-        return known ? terms.template load_tail<B>(i, r) * scales.template load_tail<B>(i, r)
-                     : B(inlined->template load_tail<B>(i, r));
+        return terms.template load_tail<B>(i, r) * scales.template load_tail<B>(i, r);
     }
-    bool simd_valid() const { return known ? terms.simd_valid() && scales.simd_valid() : inlined->simd_valid(); }
-    bool flat_ok(const dims_t<RO>& out) const {
-        return known ? terms.flat_ok(out) && scales.flat_ok(out) : inlined->flat_ok(out);
-    }
+    bool simd_valid() const { return terms.simd_valid() && scales.simd_valid(); }
+    bool flat_ok(const dims_t<RO>& out) const { return terms.flat_ok(out) && scales.flat_ok(out); }
 };
 
-template <class N>
-void lse_softmax_node<N>::eval_into(T* out, const dims_t<R>& d, eval_ctx& ctx) const {
-    eval_ctx inner{nullptr, nullptr, ctx.ws, ctx.persistent};
-    evaluator<lse_softmax_node, R> ev(*this, inner);
-    kernels::run_elementwise(out, d, ev);
-}
+// The stored terms of lse_softmax_node<N> (shape S, reduced to KS per slice) as read for an
+// output of rank RO.
+template <class N, std::size_t RO, class S = typename lse_softmax_node<N>::shape_type,
+          class KS = shape_of_array<reduced_extents<S, N::mask, true>()>>
+using lse_terms_eval = scaled_terms<typename N::value_type, S::rank, RO, bcast_inner<S>, bcast_inner<KS>>;
+
+template <class N, std::size_t RO>
+struct evaluator<lse_softmax_node<N>, RO>
+    : stored_or_inline<typename N::value_type, lse_softmax_node<N>::R, RO, lse_terms_eval<N, RO>,
+                       evaluator<typename lse_softmax_node<N>::P, RO>> {
+    // When not stored yet, the inline evaluator computes the logsumexp under it, which may store
+    // the terms: they are looked up again.
+    evaluator(const lse_softmax_node<N>& e, eval_ctx& ctx) {
+        using V = typename N::value_type;
+        this->known = ctx.persistent ? ctx.ws->template recall<V>(e) : nullptr;
+        if (!this->known) {
+            this->inlined.emplace(e.x, ctx);
+            if (ctx.persistent) this->known = ctx.ws->template recall<V>(e);
+            if (this->known)
+                this->inlined.reset();
+            else
+                this->dims = this->inlined->dims;
+        }
+        if (this->known) {
+            this->dims = e.x.dims();
+            this->stored.terms.base = this->known;
+            this->stored.terms.dims = this->dims;
+            this->stored.scales.base = this->known + dims_size(this->dims);
+            this->stored.scales.dims = reduced_dims<N::mask, true>(this->dims);
+        }
+    }
+};
 }  // namespace detail
 // Read element by element through its evaluator, like a map (not computed into a buffer of its own).
 template <class N>
