@@ -272,7 +272,9 @@ class compiled final : public compiled_base<M> {
             checkpoint::restore(path, checkpoint::expect_partial, checkpoint::bind("optimizer/iterations", steps));
             if (steps() == 0) {
                 checkpoint::restore(path, m, checkpoint::bind("optimizer/iterations", steps));
-                opt_ = fresh_;
+                // A copy, then a move: copy-assigning the optimizer would compile the slots
+                // variant's copy assignment, 12 alternatives of it, for this one line.
+                opt_ = Opt(fresh_);
                 built_ = false;
                 return;
             }
