@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures compile-time budgets (issue "Hardening"): wall time and peak compiler memory of
-#   - the digits demo TU (examples/digits.cpp; budget <= 10 s, <= 1.5 GB),
+#   - the digits demo TU (examples/digits.cpp; budget <= 10 s, <= 1.5 GB), header-only and with the
+#     compiled part (docs/compiled.md), and the compiled part's own TU (src/tfx.cpp),
 #   - sequential models of 1, 2, 5 and 10 dense layers (compile time must grow at most linearly),
 #   - every test TU (budget <= 60 s each),
 # each compiled alone with the flags of the Release build (-O3 -march=native -std=c++20 -Iinclude).
@@ -34,8 +35,11 @@ measure() {  # measure <label> <source> [extra flags...]
 for w in "${what[@]}"; do
     case "$w" in
     digits)
-        echo "== the digits demo TU (budget 10 s, 1.5 GB)"
-        measure examples/digits.cpp examples/digits.cpp -DTFX_DIGITS_CSV=\"x\"
+        echo "== the digits demo TU (budget 10 s, 1.5 GB): header-only, then as CMake builds it, with"
+        echo "   tfx::compiled (TFX_COMPILED_LIB; docs/compiled.md), then src/tfx.cpp itself, compiled once"
+        measure "examples/digits.cpp (header-only)" examples/digits.cpp -DTFX_DIGITS_CSV=\"x\"
+        measure "examples/digits.cpp (tfx::compiled)" examples/digits.cpp -DTFX_DIGITS_CSV=\"x\" -DTFX_COMPILED_LIB
+        measure "src/tfx.cpp (tfx::compiled, once)" src/tfx.cpp -DTFX_COMPILED_LIB
         ;;
     layers)
         echo "== a sequential model of N dense layers, compiled, fit and predict (growth must be at most linear)"

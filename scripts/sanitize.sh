@@ -44,5 +44,5 @@ if [ "$which" = tsan ] || [ "$which" = all ]; then
     cmake --build build-tsan -j"$jobs" --target tfx_tests
     (cd build-tsan &&
      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-     ctest --output-on-failure --no-tests=error -E "$exclude|^(readme|fuzz)\." -LE '^mpi$' "$@")
+     ctest --output-on-failure --no-tests=error -E "$exclude|^(readme|fuzz|header_only)\." -LE '^mpi$' "$@")
 fi

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 
 namespace tfx {
 
@@ -28,29 +29,16 @@ class logs {
 
     logs() = default;
     // logs{{"loss", 0.5}, {"accuracy", 0.75}}; a repeated name keeps its first place and last value.
-    logs(std::initializer_list<std::pair<std::string_view, double>> items) {
-        for (const auto& [name, value] : items) (*this)[name] = value;
-    }
+    logs(std::initializer_list<std::pair<std::string_view, double>> items);
 
     // The value of `name`, inserted at the end as 0 if missing.
-    double& operator[](std::string_view name) {
-        if (double* v = find_(name)) return *v;
-        return items_.emplace_back(std::string(name), 0.0).second;
-    }
+    double& operator[](std::string_view name);
 
     // The value of `name`; value_error naming the key and the keys present if it is missing.
-    double at(std::string_view name) const {
-        if (const double* v = find(name)) return *v;
-        throw value_error("tfx: logs: no key '" + std::string(name) + "'; " +
-                          (items_.empty() ? std::string("the logs are empty") : "the keys are: " + keys()));
-    }
+    double at(std::string_view name) const;
 
     // A pointer to the value of `name`, or nullptr (Python's logs.get).
-    const double* find(std::string_view name) const noexcept {
-        for (const auto& item : items_)
-            if (item.first == name) return &item.second;
-        return nullptr;
-    }
+    const double* find(std::string_view name) const noexcept;
     bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
 
     void clear() noexcept { items_.clear(); }
@@ -60,14 +48,7 @@ class logs {
     const_iterator end() const noexcept { return items_.end(); }
 
     // "loss, accuracy": the names in order, for messages.
-    std::string keys() const {
-        std::string r;
-        for (const auto& item : items_) {
-            if (!r.empty()) r += ", ";
-            r += item.first;
-        }
-        return r;
-    }
+    std::string keys() const;
 
     // Same names, values and order.
     friend bool operator==(const logs&, const logs&) = default;
@@ -75,11 +56,11 @@ class logs {
    private:
     std::vector<value_type> items_;
 
-    double* find_(std::string_view name) noexcept {
-        for (auto& item : items_)
-            if (item.first == name) return &item.second;
-        return nullptr;
-    }
+    double* find_(std::string_view name) noexcept;
 };
 
 }  // namespace tfx
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/logs.ipp"
+#endif

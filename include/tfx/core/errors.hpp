@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 
+#include "inline.hpp"
+
 namespace tfx {
 
 class error : public std::runtime_error {
@@ -29,14 +31,7 @@ class io_error : public error {
 
 // "[2, 3]" for a run-time shape. The work is one plain function: messages are built for many
 // shape types, and each template instance would be compiled in every TU that names it.
-inline std::string shape_string(std::span<const std::size_t> s) {
-    std::string r = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (i) r += ", ";
-        r += std::to_string(s[i]);
-    }
-    return r + "]";
-}
+std::string shape_string(std::span<const std::size_t> s);
 template <class Shape>
 std::string shape_string(const Shape& s) {
     if constexpr (std::is_convertible_v<const Shape&, std::span<const std::size_t>>) {
@@ -54,3 +49,7 @@ std::string shape_string(const Shape& s) {
 }
 
 }  // namespace tfx
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/errors.ipp"
+#endif

@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "errors.hpp"
+#include "inline.hpp"
 
 namespace tfx {
 
@@ -121,30 +122,18 @@ bool dims_fit(const dims_t<S::rank>& d) {
 }
 
 // "[?, 3]" for static extents (dyn as "?").
-inline std::string extents_string(std::span<const index_t> e) {
-    std::string r = "[";
-    for (std::size_t i = 0; i < e.size(); ++i) {
-        if (i) r += ", ";
-        r += e[i] == dyn ? std::string("?") : std::to_string(e[i]);
-    }
-    return r + "]";
-}
+std::string extents_string(std::span<const index_t> e);
 template <class S>
 std::string shape_string_static() {
     return extents_string(S::extents);
 }
 
 // shape_error "<head>[2, 3]<middle>[?, 4]": a run-time shape against static extents.
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_shape_mismatch(std::string_view head, std::span<const std::size_t> d,
-                                                                         std::string_view middle,
-                                                                         std::span<const index_t> extents) {
-    throw shape_error(std::string(head) + shape_string(d) + std::string(middle) + extents_string(extents));
-}
+[[noreturn, gnu::cold]] void throw_shape_mismatch(std::string_view head, std::span<const std::size_t> d,
+                                                   std::string_view middle, std::span<const index_t> extents);
 // shape_error "tfx: <what>: shape [..] does not fit tensor shape [..]".
-[[noreturn, gnu::cold, gnu::noinline]] inline void throw_not_fit(const char* what, std::span<const std::size_t> d,
-                                                                  std::span<const index_t> extents) {
-    throw_shape_mismatch(std::string("tfx: ") + what + ": shape ", d, " does not fit tensor shape ", extents);
-}
+[[noreturn, gnu::cold]] void throw_not_fit(const char* what, std::span<const std::size_t> d,
+                                            std::span<const index_t> extents);
 
 template <std::size_t R>
 constexpr std::size_t dims_size(const dims_t<R>& d) {
@@ -169,3 +158,7 @@ template <class S, int Axis>
 inline constexpr bool axis_valid = axis_in_range<S::rank>(Axis);
 
 }  // namespace tfx
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/shape.ipp"
+#endif

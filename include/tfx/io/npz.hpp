@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/inline.hpp"
 #include "npy.hpp"
 #include "zip.hpp"
 
@@ -22,55 +23,28 @@ namespace tfx::io {
 namespace detail {
 // An array name must make a sensible path inside the archive: not empty, no leading '/', no empty,
 // "." or ".." components, no '\\' or NUL. Returns what is wrong, or an empty string.
-inline std::string bad_array_name(std::string_view name) {
-    if (name.empty()) return "the name is empty";
-    if (name.find('\0') != std::string_view::npos) return "the name contains a NUL byte";
-    if (name.find('\\') != std::string_view::npos) return "the name contains '\\' (use '/' to nest)";
-    if (name.front() == '/') return "the name starts with '/'";
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t slash = name.find('/', start);
-        const auto part = name.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-        if (part.empty()) return "the name has an empty path component";
-        if (part == "." || part == "..") return "the name has a '" + std::string(part) + "' path component";
-        if (slash == std::string_view::npos) return {};
-        start = slash + 1;
-    }
-}
+std::string bad_array_name(std::string_view name);
 }  // namespace detail
 
 // Reads an .npz archive. The central directory is read when constructed; each array is read (and
 // its CRC-32 checked) when asked for. Array names are member names without ".npy", as NumPy's.
 class npz_reader {
    public:
-    explicit npz_reader(const std::filesystem::path& path)
-        : zip_(std::make_shared<detail::file_input>(path, "npz file")) {}
+    explicit npz_reader(const std::filesystem::path& path);
     // Over a buffer that must outlive the reader, or a std::string moved in; `name` names it in
     // messages.
-    npz_reader(std::string_view bytes, const std::string& name)
-        : zip_(std::make_shared<detail::memory_input>(bytes, "npz data " + detail::in_quotes(name))) {}
-    npz_reader(std::string&& bytes, const std::string& name)
-        : zip_(std::make_shared<detail::memory_input>(std::move(bytes), "npz data " + detail::in_quotes(name))) {}
+    npz_reader(std::string_view bytes, const std::string& name);
+    npz_reader(std::string&& bytes, const std::string& name);
 
     const std::string& where() const noexcept { return zip_.where(); }
 
     // The array names, in archive order.
-    std::vector<std::string> names() const {
-        std::vector<std::string> r;
-        for (const auto& e : zip_.entries()) r.push_back(array_name(e.name));
-        return r;
-    }
+    std::vector<std::string> names() const;
     bool contains(std::string_view name) const noexcept { return entry(name) != nullptr; }
 
     // The array's reader (its header is parsed; the data streams row by row, the CRC is checked
     // with the last row). Throws io_error when there is no such member.
-    npy_reader open(std::string_view name) const {
-        const detail::zip_entry* e = entry(name);
-        if (!e)
-            throw io_error("tfx: " + where() + ": no member " + detail::in_quotes(std::string(name) + ".npy") +
-                           " (the archive has " + std::to_string(zip_.entries().size()) + " members" + list_names() + ")");
-        return npy_reader(zip_.open(*e));
-    }
+    npy_reader open(std::string_view name) const;
 
     // The whole array as a tensor<T, E...> (dtype and static extents checked).
     template <class T, index_t... E>
@@ -85,10 +59,7 @@ class npz_reader {
     }
 
     // The ZIP member for an array name: "<name>.npy", or the name itself (as np.load).
-    const detail::zip_entry* entry(std::string_view name) const noexcept {
-        if (const auto* e = zip_.find(std::string(name) + ".npy")) return e;
-        return zip_.find(name);
-    }
+    const detail::zip_entry* entry(std::string_view name) const noexcept;
     const detail::zip_reader& zip() const noexcept { return zip_; }
 
    private:
@@ -97,15 +68,7 @@ class npz_reader {
     static std::string array_name(const std::string& member) {
         return member.size() > 4 && member.ends_with(".npy") ? member.substr(0, member.size() - 4) : member;
     }
-    std::string list_names() const {
-        std::string r;
-        std::size_t k = 0;
-        for (const auto& e : zip_.entries()) {
-            if (k == 8) return r + ", ...";
-            r += (k++ ? ", " : ": ") + detail::in_quotes(e.name);
-        }
-        return r;
-    }
+    std::string list_names() const;
 };
 
 // Writes an .npz archive: add() each array, then commit(), which replaces the file atomically.
@@ -123,20 +86,7 @@ class npz_writer {
         }
     }
     // C-order data of the given dtype and shape.
-    void add(std::string_view name, dtype type, std::span<const std::size_t> shape, const void* data) {
-        const std::string member = std::string(name) + ".npy";
-        if (auto why = detail::bad_array_name(name); !why.empty())
-            throw value_error("tfx: " + zip_.op() + ": " + detail::in_quotes(zip_.target()) + ": array name " +
-                              detail::in_quotes(std::string(name)) + ": " + why);
-        if (!names_.insert(member).second)
-            throw value_error("tfx: " + zip_.op() + ": " + detail::in_quotes(zip_.target()) + ": two arrays are named " +
-                              detail::in_quotes(std::string(name)));
-        std::size_t count = 1;
-        for (auto e : shape) count *= e;
-        const std::string header = make_npy_header(type, shape);
-        const std::string_view parts[] = {header, std::string_view(static_cast<const char*>(data), count * dtype_size(type))};
-        zip_.add_stored(member, parts);
-    }
+    void add(std::string_view name, dtype type, std::span<const std::size_t> shape, const void* data);
     void commit() { zip_.commit(); }
 
    private:
@@ -172,3 +122,7 @@ tensor<T, E...> load_npz(const std::filesystem::path& path, std::string_view nam
 }
 
 }  // namespace tfx::io
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/npz.ipp"
+#endif

@@ -546,6 +546,39 @@ template <class T, std::size_t MR, std::size_t NV>
     }
 }
 
+#ifdef TFX_COMPILED_LIB
+// With the compiled part (docs/compiled.md), the five loops of float and double are compiled once,
+// in src/tfx.cpp, for this target's register block. The library must then be built for the same
+// instruction set as the program: a program that links one built for another fails to link, with
+// an undefined reference that names the instruction set it was compiled for.
+#if XSIMD_WITH_AVX512F
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_avx512f
+#elif XSIMD_WITH_AVX2 && XSIMD_WITH_FMA3_AVX2
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_avx2_fma
+#elif XSIMD_WITH_AVX2
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_avx2
+#elif XSIMD_WITH_AVX
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_avx
+#elif XSIMD_WITH_SSE4_2
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_sse4_2
+#elif XSIMD_WITH_SSE2
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_sse2
+#elif XSIMD_WITH_NEON64
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_neon64
+#else
+#define TFX_COMPILED_ARCH_TAG tfx_compiled_lib_is_not_built_for_this_target
+#endif
+extern const int TFX_COMPILED_ARCH_TAG;
+inline const int compiled_arch_check = TFX_COMPILED_ARCH_TAG;  // every TU needs the symbol
+#define TFX_GEMM_BLOCKED_EXTERN(T)                                                                         \
+    extern template void gemm_blocked<T, register_block<T>::mr, register_block<T>::nv>(                      \
+        std::size_t, std::size_t, std::size_t, matrix_ref<T>, matrix_ref<T>, T*, std::size_t, epilogue_ref, \
+        const block_sizes&);
+TFX_GEMM_BLOCKED_EXTERN(float)
+TFX_GEMM_BLOCKED_EXTERN(double)
+#undef TFX_GEMM_BLOCKED_EXTERN
+#endif
+
 // Work (m*n*k) from which a product is split over the thread pool: 2^21 multiply-adds take some
 // 40 us on one core, several times what a region costs (waking the workers, joining them).
 inline constexpr std::size_t parallel_gemm_work = std::size_t(1) << 21;

@@ -12,15 +12,12 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 
 namespace tfx::optimizers::schedules {
 
 namespace detail {
-inline void check_decay_steps(const char* schedule, std::int64_t decay_steps) {
-    if (decay_steps <= 0)
-        throw value_error(std::string("tfx: optimizers::schedules::") + schedule + ": decay_steps must be > 0, got " +
-                          std::to_string(decay_steps));
-}
+void check_decay_steps(const char* schedule, std::int64_t decay_steps);
 }  // namespace detail
 
 // initial_learning_rate * decay_rate ^ (step / decay_steps); with staircase the exponent is
@@ -47,18 +44,7 @@ struct piecewise_constant_decay {
     std::vector<std::int64_t> boundaries;
     std::vector<double> values;
 
-    void validate() const {
-        if (values.size() != boundaries.size() + 1)
-            throw value_error("tfx: optimizers::schedules::piecewise_constant_decay: values must have one more entry than "
-                              "boundaries, got " + std::to_string(boundaries.size()) + " boundaries and " +
-                              std::to_string(values.size()) + " values");
-        for (std::size_t i = 1; i < boundaries.size(); ++i)
-            if (boundaries[i] <= boundaries[i - 1])
-                throw value_error("tfx: optimizers::schedules::piecewise_constant_decay: boundaries must increase "
-                                  "strictly, but boundaries[" + std::to_string(i - 1) + "] = " +
-                                  std::to_string(boundaries[i - 1]) + " and boundaries[" + std::to_string(i) +
-                                  "] = " + std::to_string(boundaries[i]));
-    }
+    void validate() const;
     double operator()(std::int64_t step) const {
         validate();
         // The first boundary >= step closes step's interval.
@@ -78,12 +64,7 @@ struct cosine_decay {
     std::optional<double> warmup_target{};
     std::int64_t warmup_steps = 0;
 
-    void validate() const {
-        detail::check_decay_steps("cosine_decay", decay_steps);
-        if (warmup_steps < 0)
-            throw value_error("tfx: optimizers::schedules::cosine_decay: warmup_steps must be >= 0, got " +
-                              std::to_string(warmup_steps));
-    }
+    void validate() const;
     double operator()(std::int64_t step) const {
         validate();
         const double s = double(step);
@@ -102,3 +83,7 @@ struct cosine_decay {
 };
 
 }  // namespace tfx::optimizers::schedules
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/schedules.ipp"
+#endif

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 #include "../core/tensor.hpp"
 
 namespace tfx::optimizers::detail {
@@ -116,29 +117,15 @@ inline constexpr bool is_variable_tuple<std::tuple<V&...>> = ((variable_info<V>:
 template <class T>
 inline constexpr const char* dtype_name = std::is_same_v<T, float> ? "float" : "double";
 
-inline std::string describe(const char* dtype, std::span<const std::size_t> dims) {  // "a float tensor of shape [2, 3]"
-    return std::string("a ") + dtype + " tensor of shape " + shape_string(dims);
-}
+std::string describe(const char* dtype, std::span<const std::size_t> dims);  // "a float tensor of shape [2, 3]"
 template <class T, class D>
 std::string describe(const D& dims) {
     return describe(dtype_name<T>, dims);
 }
-inline std::string describe(const variable_slots& r) {
-    return std::visit(
-        [&]<class T, std::size_t R>(const slots_of<T, R>&) { return describe<T>(r.dims); }, r.slots);
-}
+std::string describe(const variable_slots& r);
 // The shortest text that reads back as v ("1.5", "0.001").
-inline std::string number(double v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
-}
-inline std::string in_quotes(std::string_view s) {  // (appended: GCC 12 warns falsely about "\"" + std::string)
-    std::string r;
-    r.reserve(s.size() + 2);
-    r.append(1, '"').append(s).append(1, '"');
-    return r;
-}
+std::string number(double v);
+std::string in_quotes(std::string_view s);
 
 // Each check states its static_asserts and returns whether they hold, so that callers can stop
 // (if constexpr) before a failed check turns into a cascade of errors.
@@ -324,11 +311,7 @@ class optimizer_state {
         const char* what;
         std::string operator()() const { return std::string("tfx: optimizers::") + optimizer + "::" + what; }
     };
-    static std::vector<std::string> default_names(std::size_t n) {
-        std::vector<std::string> names;
-        for (std::size_t i = 0; i < n; ++i) names.push_back(std::to_string(i));
-        return names;
-    }
+    static std::vector<std::string> default_names(std::size_t n);
     std::string variable_name(std::size_t i) const {
         return "variable " + std::to_string(i) + (built_ ? " (" + in_quotes(vars_[i].name) + ")" : "");
     }
@@ -354,26 +337,13 @@ class optimizer_state {
         if (g.shape() != v.shape()) throw_gradient_shape(op, i, dtype_name<T>, g.shape(), v.shape());
     }
     // The messages: plain functions, out of the way of the checks (which run at every step).
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_variable_count(const op_id& op, std::size_t got) const {
-        throw shape_error(op() + ": the optimizer was built for " + std::to_string(vars_.size()) + " variables, got " +
-                          std::to_string(got));
-    }
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_slot_count(const op_id& op, std::size_t count) const {
-        throw value_error(op() + ": the options ask for " + std::to_string(count) +
-                          " slots per variable, but the optimizer was built with " + std::to_string(slot_count_) +
-                          "; options that add or remove slots cannot change after build");
-    }
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_not_built_for(const op_id& op, std::size_t i, const char* dtype,
-                                                                     std::span<const std::size_t> d) const {
-        throw shape_error(op() + ": " + variable_name(i) + " is " + describe(dtype, d) + ", but the optimizer was built for " +
-                          describe(vars_[i]));
-    }
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_gradient_shape(const op_id& op, std::size_t i, const char* dtype,
-                                                                      std::span<const std::size_t> g,
-                                                                      std::span<const std::size_t> v) const {
-        throw shape_error(op() + ": the gradient of " + variable_name(i) + " is " + describe(dtype, g) + ", but the variable is " +
-                          describe(dtype, v));
-    }
+    [[noreturn, gnu::cold]] void throw_variable_count(const op_id& op, std::size_t got) const;
+    [[noreturn, gnu::cold]] void throw_slot_count(const op_id& op, std::size_t count) const;
+    [[noreturn, gnu::cold]] void throw_not_built_for(const op_id& op, std::size_t i, const char* dtype,
+                                                     std::span<const std::size_t> d) const;
+    [[noreturn, gnu::cold]] void throw_gradient_shape(const op_id& op, std::size_t i, const char* dtype,
+                                                      std::span<const std::size_t> g,
+                                                      std::span<const std::size_t> v) const;
 
     template <class... V>
     void build_slots(const std::tuple<V&...>& vars, const std::vector<std::string>& names, const slot_specs& specs) {
@@ -442,3 +412,7 @@ typed_slots<slot_types_in<Vars>, Opt> slots_for(Opt& opt) {
 }
 
 }  // namespace tfx::optimizers::detail
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/state.ipp"
+#endif

@@ -12,6 +12,8 @@
 #include <nmmintrin.h>
 #endif
 
+#include "../core/inline.hpp"
+
 namespace tfx::summary {
 
 namespace detail {
@@ -77,9 +79,7 @@ constexpr std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) 
 
 // CRC-32C of `data`: crc32c("123456789") == 0xE3069283.
 constexpr std::uint32_t crc32c(std::string_view data) noexcept { return crc32c_extend(0, data); }
-inline std::uint32_t crc32c(const void* data, std::size_t n) noexcept {
-    return crc32c(std::string_view(static_cast<const char*>(data), n));
-}
+std::uint32_t crc32c(const void* data, std::size_t n) noexcept;
 
 // The software path alone, whatever the compiler targets (the tests compare both).
 constexpr std::uint32_t crc32c_portable(std::string_view data) noexcept {
@@ -100,3 +100,7 @@ constexpr std::uint32_t masked_crc32c(std::string_view data) noexcept { return m
 static_assert(crc32c("123456789") == 0xE3069283u);
 
 }  // namespace tfx::summary
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/crc32c.ipp"
+#endif

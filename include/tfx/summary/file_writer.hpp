@@ -19,13 +19,10 @@
 #include <utility>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 #include "event.hpp"
 #include "histogram.hpp"
 #include "record_writer.hpp"
-
-#if __has_include(<unistd.h>)
-#include <unistd.h>
-#endif
 
 namespace tfx::summary {
 
@@ -37,29 +34,15 @@ struct file_writer_options {
 };
 
 namespace detail {
-inline std::string hostname() {
-#if __has_include(<unistd.h>)
-    char buf[256] = {};
-    if (::gethostname(buf, sizeof buf - 1) == 0 && buf[0] != '\0') return buf;
-#endif
-    return "localhost";
-}
-inline double wall_time() {
-    using namespace std::chrono;
-    return duration<double>(system_clock::now().time_since_epoch()).count();
-}
+std::string hostname();
+double wall_time();
 }  // namespace detail
 
 class file_writer {
    public:
     // Creates `logdir` (and its parents) and a new event file in it, and writes the file_version
     // event at once, so that an unusable directory is reported here, as io_error naming the path.
-    explicit file_writer(const std::filesystem::path& logdir, file_writer_options options = {})
-        : logdir_(logdir), options_(std::move(options)), records_(open(logdir_, options_.filename_suffix)) {
-        records_.write(event::file_version_event(detail::wall_time()));
-        records_.flush();
-        last_flush_ = std::chrono::steady_clock::now();
-    }
+    explicit file_writer(const std::filesystem::path& logdir, file_writer_options options = {});
 
     file_writer(file_writer&&) noexcept = default;
     file_writer& operator=(file_writer&&) noexcept = default;
@@ -91,11 +74,7 @@ class file_writer {
     }
 
     // Writes the waiting events to the file.
-    void flush() {
-        queued_ = 0;
-        last_flush_ = std::chrono::steady_clock::now();
-        records_.flush();
-    }
+    void flush();
     // Flushes and closes the file; writing afterwards throws io_error.
     void close() { records_.close(); }
 
@@ -110,34 +89,13 @@ class file_writer {
     std::size_t queued_ = 0;
     std::chrono::steady_clock::time_point last_flush_;
 
-    static record_writer open(const std::filesystem::path& logdir, const std::string& suffix) {
-        std::error_code ec;
-        std::filesystem::create_directories(logdir, ec);
-        if (ec || !std::filesystem::is_directory(logdir))
-            throw io_error("tfx: summary: cannot create log directory '" + logdir.string() +
-                           "': " + (ec ? ec.message() : std::string("a file of that name exists")));
-        // tensorflow's EventsWriter: "%s.out.tfevents.%010lld.%s%s". Two writers opened in the same
-        // second get ".1", ".2", ... after the name rather than sharing one file.
-        char seconds[32];
-        std::snprintf(seconds, sizeof seconds, "%010lld", static_cast<long long>(detail::wall_time()));
-        const std::string base = std::string("events.out.tfevents.") + seconds + "." + detail::hostname() + suffix;
-        for (int n = 0;; ++n) {
-            auto name = n == 0 ? base : base + "." + std::to_string(n);
-            auto path = logdir / name;
-            try {
-                return record_writer(path, record_writer::open_mode::create_new);
-            } catch (const io_error&) {
-                if (!std::filesystem::exists(path) || n >= 1000) throw;  // a real error, not a name taken
-            }
-        }
-    }
+    static record_writer open(const std::filesystem::path& logdir, const std::string& suffix);
 
-    void add(std::int64_t step, std::string_view value) {
-        records_.write(event::summary_event(detail::wall_time(), step, value));
-        if (++queued_ >= options_.max_queue ||
-            std::chrono::steady_clock::now() - last_flush_ >= options_.flush_interval)
-            flush();
-    }
+    void add(std::int64_t step, std::string_view value);
 };
 
 }  // namespace tfx::summary
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/file_writer.ipp"
+#endif

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 
 namespace tfx::summary {
 
@@ -37,20 +38,7 @@ struct histogram_data {
 
 // TensorFlow's default bucket edges (tensorflow/core/lib/histogram/histogram.cc), computed the same
 // way so that the doubles are the same: -DBL_MAX, -1e20 ... -1e-12, 0, 1e-12 ... 1e20, DBL_MAX.
-inline const std::vector<double>& default_bucket_limits() {
-    static const std::vector<double> limits = [] {
-        std::vector<double> pos;
-        for (double v = 1.0e-12; v < 1.0e20; v *= 1.1) pos.push_back(v);
-        pos.push_back(DBL_MAX);
-        std::vector<double> all;
-        all.reserve(2 * pos.size() + 1);
-        for (auto it = pos.rbegin(); it != pos.rend(); ++it) all.push_back(-*it);
-        all.push_back(0.0);
-        all.insert(all.end(), pos.begin(), pos.end());
-        return all;
-    }();
-    return limits;
-}
+const std::vector<double>& default_bucket_limits();
 
 // Buckets `values` with the default edges. A NaN or infinite value throws value_error naming `tag`
 // and the value's position, before anything is written (TensorFlow's histogram op rejects them too).
@@ -88,8 +76,10 @@ histogram_data make_histogram(const R& values, std::string_view tag = "histogram
     }
     return h;
 }
-inline histogram_data make_histogram(std::initializer_list<double> values, std::string_view tag = "histogram") {
-    return make_histogram(std::vector<double>(values), tag);
-}
+histogram_data make_histogram(std::initializer_list<double> values, std::string_view tag = "histogram");
 
 }  // namespace tfx::summary
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/histogram.ipp"
+#endif

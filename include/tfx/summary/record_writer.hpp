@@ -13,21 +13,13 @@
 #include <utility>
 
 #include "../core/errors.hpp"
+#include "../core/inline.hpp"
 #include "crc32c.hpp"
 
 namespace tfx::summary {
 
 // Appends one framed record holding `data` to `out`.
-inline void append_record(std::string& out, std::string_view data) {
-    auto put_le = [&out](std::uint64_t v, int bytes) {
-        for (int i = 0; i < bytes; ++i) out.push_back(char((v >> (8 * i)) & 0xFF));
-    };
-    const std::size_t header = out.size();
-    put_le(data.size(), 8);
-    put_le(masked_crc32c(std::string_view(out).substr(header, 8)), 4);
-    out.append(data);
-    put_le(masked_crc32c(data), 4);
-}
+void append_record(std::string& out, std::string_view data);
 
 // Appends records to a file. Records are kept in memory until flush() (or destruction) writes them
 // out; errors from opening and writing throw io_error naming the file.
@@ -38,53 +30,24 @@ class record_writer {
         truncate,    // create or truncate
     };
 
-    explicit record_writer(std::filesystem::path path, open_mode mode = open_mode::truncate) : path_(std::move(path)) {
-        errno = 0;
-        file_.reset(std::fopen(path_.string().c_str(), mode == open_mode::create_new ? "wbx" : "wb"));
-        if (!file_) fail("cannot create", errno);
-        std::setvbuf(file_.get(), nullptr, _IONBF, 0);  // we buffer whole records ourselves
-    }
+    explicit record_writer(std::filesystem::path path, open_mode mode = open_mode::truncate);
 
     record_writer(record_writer&&) noexcept = default;
-    record_writer& operator=(record_writer&& o) noexcept {
-        if (this != &o) {
-            close_quietly();
-            path_ = std::move(o.path_);
-            file_ = std::move(o.file_);
-            buffer_ = std::move(o.buffer_);
-            o.buffer_.clear();
-        }
-        return *this;
-    }
+    record_writer& operator=(record_writer&& o) noexcept;
     record_writer(const record_writer&) = delete;
     record_writer& operator=(const record_writer&) = delete;
 
     // Flushes; errors here cannot be reported, so call flush() or close() to see them.
     ~record_writer() { close_quietly(); }
 
-    void write(std::string_view record) {
-        if (!file_) throw io_error("tfx: summary: cannot write to '" + path_.string() + "': the file is closed");
-        append_record(buffer_, record);
-    }
+    void write(std::string_view record);
 
     // Writes the buffered records to the file. On failure the buffered records are dropped (a retry
     // could leave half a record twice) and io_error is thrown.
-    void flush() {
-        if (!file_ || buffer_.empty()) return;
-        std::string pending = std::move(buffer_);
-        buffer_.clear();
-        errno = 0;
-        const std::size_t n = std::fwrite(pending.data(), 1, pending.size(), file_.get());
-        if (n != pending.size() || std::fflush(file_.get()) != 0) fail("cannot write", errno);
-    }
+    void flush();
 
     // Flushes and closes; later writes throw. Closing twice does nothing.
-    void close() {
-        if (!file_) return;
-        flush();
-        errno = 0;
-        if (std::fclose(file_.release()) != 0) fail("cannot close", errno);
-    }
+    void close();
 
     bool is_open() const noexcept { return file_ != nullptr; }
     const std::filesystem::path& path() const noexcept { return path_; }
@@ -98,18 +61,12 @@ class record_writer {
     std::unique_ptr<std::FILE, closer> file_;
     std::string buffer_;
 
-    [[noreturn]] void fail(const char* what, int err) const {
-        std::string msg = "tfx: summary: " + std::string(what) + " '" + path_.string() + "'";
-        if (err != 0) msg += ": " + std::string(std::strerror(err));
-        throw io_error(msg);
-    }
-    void close_quietly() noexcept {
-        try {
-            close();
-        } catch (...) {
-        }
-        file_.reset();
-    }
+    [[noreturn]] void fail(const char* what, int err) const;
+    void close_quietly() noexcept;
 };
 
 }  // namespace tfx::summary
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/record_writer.ipp"
+#endif

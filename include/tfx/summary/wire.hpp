@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "../core/inline.hpp"
+
 namespace tfx::summary {
 
 class proto_writer {
@@ -16,38 +18,15 @@ class proto_writer {
     enum wire_type : std::uint32_t { varint = 0, fixed64 = 1, length_delimited = 2, fixed32 = 5 };
 
     // int64/uint64/int32/bool/enum fields. Negative int64 values take ten bytes, as protobuf's.
-    proto_writer& uint64_field(std::uint32_t field, std::uint64_t v) {
-        key(field, varint);
-        put_varint(v);
-        return *this;
-    }
+    proto_writer& uint64_field(std::uint32_t field, std::uint64_t v);
     proto_writer& int64_field(std::uint32_t field, std::int64_t v) { return uint64_field(field, std::uint64_t(v)); }
-    proto_writer& double_field(std::uint32_t field, double v) {
-        key(field, fixed64);
-        put_fixed64(std::bit_cast<std::uint64_t>(v));
-        return *this;
-    }
-    proto_writer& float_field(std::uint32_t field, float v) {
-        key(field, fixed32);
-        put_fixed32(std::bit_cast<std::uint32_t>(v));
-        return *this;
-    }
+    proto_writer& double_field(std::uint32_t field, double v);
+    proto_writer& float_field(std::uint32_t field, float v);
     // string, bytes and embedded messages (pass the message's serialized bytes).
-    proto_writer& bytes_field(std::uint32_t field, std::string_view bytes) {
-        key(field, length_delimited);
-        put_varint(bytes.size());
-        out_.append(bytes);
-        return *this;
-    }
+    proto_writer& bytes_field(std::uint32_t field, std::string_view bytes);
     proto_writer& message_field(std::uint32_t field, const proto_writer& m) { return bytes_field(field, m.bytes()); }
     // `repeated double ... [packed = true]` (proto3's default for scalars). Nothing for an empty list.
-    proto_writer& packed_double_field(std::uint32_t field, std::span<const double> v) {
-        if (v.empty()) return *this;
-        key(field, length_delimited);
-        put_varint(v.size() * 8);
-        for (double d : v) put_fixed64(std::bit_cast<std::uint64_t>(d));
-        return *this;
-    }
+    proto_writer& packed_double_field(std::uint32_t field, std::span<const double> v);
 
     const std::string& bytes() const& { return out_; }
     std::string bytes() && { return std::move(out_); }
@@ -56,13 +35,7 @@ class proto_writer {
     std::string out_;
 
     void key(std::uint32_t field, wire_type t) { put_varint((std::uint64_t(field) << 3) | t); }
-    void put_varint(std::uint64_t v) {
-        while (v >= 0x80) {
-            out_.push_back(char((v & 0x7F) | 0x80));
-            v >>= 7;
-        }
-        out_.push_back(char(v));
-    }
+    void put_varint(std::uint64_t v);
     // Little-endian, whatever the host's byte order.
     void put_fixed64(std::uint64_t v) {
         for (int i = 0; i < 8; ++i) out_.push_back(char((v >> (8 * i)) & 0xFF));
@@ -73,3 +46,7 @@ class proto_writer {
 };
 
 }  // namespace tfx::summary
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/wire.ipp"
+#endif
