@@ -72,18 +72,8 @@ class workspace {
     }
     template <class E, class T>
     void remember(const E& e, const T* data) {
-        const std::size_t at = words_.size();
-        identity_words(e, words_);
-        memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
+        remember_uncounted(e, data);
         ++computed_;
-    }
-    // A by-product of a kernel (logsumexp's terms for its softmax, the loss's kept rows),
-    // remembered as the result of node e for a later read; not counted as a kernel computed.
-    template <class E, class T>
-    void remember_byproduct(const E& e, const T* data) {
-        const std::size_t at = words_.size();
-        identity_words(e, words_);
-        memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
     }
     // The same for the usual pattern, recall, else compute and remember, in one frame: on a miss
     // the node's identity words stay in place and remember(p, e, data) uses them instead of
@@ -131,6 +121,23 @@ class workspace {
     static const void* type_key() noexcept {
         return key_of<E>();
     }
+    // A kernel's by-products that its gradient may read (logsumexp's terms for its softmax, the
+    // loss's kept rows), remembered as the result of node type E. byproduct_memory takes the
+    // memory on every call, used or not, so that the workspace's slots keep their order, and
+    // returns null once the plan has learnt that nothing reads them (a function without a
+    // gradient). keep_byproduct, after the kernel wrote them, remembers them as the result of node
+    // e (not counted as a kernel computed) and notes them as kept for learn_products.
+    template <class E, class T>
+    T* byproduct_memory(std::size_t n) {
+        T* p = get<T>(n);
+        return product_unread(key_of<E>()) ? nullptr : p;
+    }
+    template <class E, class T>
+    void keep_byproduct(const E& e, const T* data) {
+        remember_uncounted(e, data);
+        kept_product(key_of<E>());
+    }
+
     bool products_learned() const noexcept { return learned_; }
     void kept_product(const void* key) {
         if (!learned_ && std::find(kept_.begin(), kept_.end(), key) == kept_.end()) kept_.push_back(key);
@@ -164,6 +171,12 @@ class workspace {
     std::size_t slots() const noexcept { return slots_.size(); }
 
    private:
+    template <class E, class T>
+    void remember_uncounted(const E& e, const T* data) {
+        const std::size_t at = words_.size();
+        identity_words(e, words_);
+        memo_.push_back(memo_entry{key_of<E>(), at, words_.size() - at, data});
+    }
     struct slot {
         void* p = nullptr;
         std::size_t bytes = 0;

@@ -161,10 +161,9 @@ struct reduce_node
             detail::scratch<T, KS> m(ctx, kd);
             run<kernels::red_max>(m.data(), xs, ctx);
             view<T, KS> mv(m.data(), kd);
-            // Taken on every call, used or not, so that the workspace's slots keep their order.
-            T* p = ctx.persistent ? ctx.ws->template get<T>(nx + n) : nullptr;
             using softmax_node = detail::lse_softmax_node<reduce_node>;
-            const bool store = p && !ctx.ws->product_unread(workspace::type_key<softmax_node>());
+            T* p = ctx.persistent ? ctx.ws->template byproduct_memory<softmax_node, T>(nx + n) : nullptr;
+            const bool store = p != nullptr;
             if constexpr (detail::trailing_axes<X::rank>(Mask) && is_leaf<decltype(xs)>::value) {
                 // Contiguous slices: the exps summed (and stored) in one pass per slice.
                 const std::size_t len = n ? nx / n : 0;
@@ -195,8 +194,7 @@ struct reduce_node
                     }
                     detail::eval_block(exp(xs - mv), p, xd, ctx);
                 }
-                ctx.ws->remember_byproduct(softmax_node(softmax()), static_cast<const T*>(p));
-                ctx.ws->kept_product(workspace::type_key<softmax_node>());
+                ctx.ws->keep_byproduct(softmax_node(softmax()), static_cast<const T*>(p));
             }
         } else {
             detail::with_operand(x, ctx, [&](const auto& y) { run<K>(out, y, ctx); });

@@ -415,17 +415,14 @@ struct sparse_xent_node : expr_base<typename Z::value_type, sample_shape<Z>> {
         const auto ml = tfx::detail::materialize_if_leafless(labels, ctx);
         if (logits) {
             // Under a tfx::function, the terms and sums are kept for the gradient, unless the
-            // function's first call found that nothing reads them (a test step, predict). The
-            // memory is taken on every call, so that the workspace's slots keep their order.
+            // function's first call found that nothing reads them (a test step, predict).
             const std::size_t size = dims_size(mz.dims()), rows = dims_size(ml.dims());
-            T* kept = ctx.persistent ? ctx.ws->template get<T>(size + rows) : nullptr;
-            const void* key = workspace::type_key<xent_terms_key<Z>>();
-            if (kept && !ctx.ws->product_unread(key)) {
+            T* kept = ctx.persistent ? ctx.ws->template byproduct_memory<xent_terms_key<Z>, T>(size + rows) : nullptr;
+            if (kept) {
                 for_each_xent_row(mz, ml, [out, kept, size](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
                     out[i] = kernels::softmax_xent_row_kept(zr, n, l, kept + i * n, kept + size + i);
                 });
-                ctx.ws->remember_byproduct(xent_terms_key<Z>{z}, static_cast<const T*>(kept));
-                ctx.ws->kept_product(key);
+                ctx.ws->keep_byproduct(xent_terms_key<Z>{z}, static_cast<const T*>(kept));
             } else {
                 for_each_xent_row(mz, ml, [out](std::size_t i, const T* zr, std::size_t n, std::size_t l) {
                     out[i] = kernels::softmax_xent_row(zr, n, l);
