@@ -42,3 +42,34 @@ TEST_CASE("a custom loop with a model: value_and_grad, all_reduce_mean, apply_gr
     CHECK(same_on_all_ranks(flat(m)));
     CHECK(last < first);
 }
+
+TEST_CASE("average_views: the mean over ranks of the float and double variables, others left alone", "[mpi]") {
+    tensor<float, 2, 3> f;
+    tensor<double, 4> d;
+    tensor<std::int64_t, 2> ids;
+    const double r = world->rank();
+    for (std::size_t i = 0; i < f.size(); ++i) f.data()[i] = float(10 * r + double(i));
+    for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] = -r * double(i);
+    ids(0) = ids(1) = std::int64_t(r);
+    world->average_views({distribute::detail::view_of("f", f), distribute::detail::view_of("ids", ids),
+                          distribute::detail::view_of("d", d)});
+    for (std::size_t i = 0; i < f.size(); ++i) CHECK(f.data()[i] == float(5 + double(i)));  // (i + 10 + i) / 2
+    for (std::size_t i = 0; i < d.size(); ++i) CHECK(d.data()[i] == -0.5 * double(i));
+    CHECK(ids(0) == std::int64_t(r));
+    CHECK(ids(1) == std::int64_t(r));
+}
+
+TEST_CASE("fit averages batch_norm's moving statistics over the ranks at each epoch's end", "[mpi][model]") {
+    // Each rank trains on its own data, so each rank's batches move the statistics differently;
+    // fit makes them the ranks' mean, and the trained variables stay identical anyway.
+    const blobs b = make_blobs(64, 30 + std::uint64_t(world->rank()));
+    auto m = models::sequential(layers::input<4>, layers::dense<8>(), layers::batch_norm(0.5), layers::dense<3>());
+    m.compile(optimizers::sgd{.learning_rate = 0.05}, losses::sparse_categorical_crossentropy{.from_logits = true});
+    m.fit(b.x, b.y, {.epochs = 2, .verbose = 0, .batch_size = 16, .seed = 3, .strategy = world});
+    const auto& bn = m.layer<1>();
+    std::vector<double> stats(bn.moving_mean.begin(), bn.moving_mean.end());
+    stats.insert(stats.end(), bn.moving_variance.begin(), bn.moving_variance.end());
+    CHECK(same_on_all_ranks(stats));
+    CHECK(same_on_all_ranks(flat(m)));
+    CHECK(std::any_of(stats.begin(), stats.begin() + 8, [](double v) { return v != 0; }));  // it moved
+}

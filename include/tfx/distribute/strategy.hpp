@@ -63,6 +63,28 @@ const double* unpack(const double* in, Tuple&& tensors, double scale) {
     }, tensors);
     return in;
 }
+// A variable as data-parallel training's type-independent code sees it (broadcast_variables, the
+// averaging of batch_norm's statistics): name, shape, element type and memory. A model only lists
+// its variables as views; the work on them is plain functions, compiled once (not once per model).
+struct variable_view {
+    enum class kind { f32, f64, other };
+    std::string name;
+    std::vector<std::size_t> dims;
+    std::size_t element_bytes = 0;
+    void* data = nullptr;
+    std::size_t size = 0;  // elements
+    kind type = kind::other;
+};
+template <class Tensor>
+variable_view view_of(std::string_view name, Tensor& t) {
+    using T = typename std::remove_cvref_t<Tensor>::value_type;
+    const auto d = t.shape();
+    return variable_view{std::string(name), std::vector<std::size_t>(d.begin(), d.end()), sizeof(T),
+                         static_cast<void*>(t.data()), std::size_t(t.size()),
+                         std::is_same_v<T, float>    ? variable_view::kind::f32
+                         : std::is_same_v<T, double> ? variable_view::kind::f64
+                                                     : variable_view::kind::other};
+}
 }  // namespace detail
 
 class strategy {
@@ -109,19 +131,15 @@ class strategy {
     // types): if not, every rank throws distribute_error naming what differs, and nothing changes.
     template <class M>
     void broadcast_variables(M& model) {
-        std::string sig;
-        model.for_each_variable([&](std::string_view name, const auto& t) {
-            sig += std::string(name) + " [";
-            const char* sep = "";
-            for (auto d : t.shape()) {
-                sig += sep + std::to_string(d);
-                sep = ",";
-            }
-            sig += "] of " + std::to_string(sizeof(*t.data())) + "-byte elements;";
-        });
-        check_same("broadcast_variables", "the model's variables", sig);
-        model.for_each_variable([&](std::string_view, auto& t) { broadcast(t.data(), t.size() * sizeof(*t.data()), 0); });
+        std::vector<detail::variable_view> vars;
+        model.for_each_variable([&](std::string_view name, auto& t) { vars.push_back(detail::view_of(name, t)); });
+        broadcast_views(vars);
     }
+    // broadcast_variables' work: the check, then rank 0's bytes of each variable.
+    void broadcast_views(const std::vector<detail::variable_view>& vars);
+    // The mean over ranks of each float or double variable of vars, in place, with one allreduce
+    // (others are left alone). Every rank must pass the same list (the same model).
+    void average_views(const std::vector<detail::variable_view>& vars);
 
     // Throws distribute_error on every rank when `value` is not the same on every rank.
     void check_same(std::string_view op, std::string_view what, const std::string& value);

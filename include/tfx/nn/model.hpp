@@ -878,22 +878,12 @@ class model_api {
     void average_state_variables(distribute::strategy& s) {
         std::vector<const void*> trained;
         std::apply([&](const auto&... v) { (trained.push_back(v.data()), ...); }, self().trainable_variables());
-        std::vector<double> buf;
-        auto is_state = [&](const auto& t) {
-            return std::is_floating_point_v<typename std::remove_cvref_t<decltype(t)>::value_type> &&
-                   std::find(trained.begin(), trained.end(), static_cast<const void*>(t.data())) == trained.end();
-        };
-        self().for_each_variable([&](std::string_view, const auto& t) {
-            if (is_state(t)) buf.insert(buf.end(), t.begin(), t.end());
+        std::vector<distribute::detail::variable_view> state;
+        self().for_each_variable([&](std::string_view name, auto& t) {
+            if (std::find(trained.begin(), trained.end(), static_cast<const void*>(t.data())) == trained.end())
+                state.push_back(distribute::detail::view_of(name, t));
         });
-        if (buf.empty()) return;  // the same on every rank: the same model
-        s.all_reduce_sum(buf.data(), buf.size());
-        const double inv = 1.0 / double(s.num_replicas());
-        std::size_t i = 0;
-        self().for_each_variable([&](std::string_view, auto& t) {
-            if (!is_state(t)) return;
-            for (auto& v : t) v = typename std::remove_cvref_t<decltype(t)>::value_type(buf[i++] * inv);
-        });
+        s.average_views(state);  // the float and double ones
     }
 
     std::unique_ptr<detail::compiled_base<Derived>> compiled_;

@@ -37,6 +37,47 @@ TFX_INLINE void strategy::check_same(std::string_view op, std::string_view what,
                            std::to_string(rank()) + "; nothing was changed)");
 }
 
+TFX_INLINE void strategy::broadcast_views(const std::vector<detail::variable_view>& vars) {
+    std::string sig;
+    for (const auto& v : vars) {
+        sig += v.name;
+        sig += " [";
+        const char* sep = "";
+        for (auto d : v.dims) {
+            sig += sep;
+            sig += std::to_string(d);
+            sep = ",";
+        }
+        sig += "] of " + std::to_string(v.element_bytes) + "-byte elements;";
+    }
+    check_same("broadcast_variables", "the model's variables", sig);
+    for (const auto& v : vars) broadcast(v.data, v.size * v.element_bytes, 0);
+}
+
+TFX_INLINE void strategy::average_views(const std::vector<detail::variable_view>& vars) {
+    using kind = detail::variable_view::kind;
+    std::vector<double> buf;
+    for (const auto& v : vars) {
+        if (v.type == kind::f32)
+            buf.insert(buf.end(), static_cast<const float*>(v.data), static_cast<const float*>(v.data) + v.size);
+        else if (v.type == kind::f64)
+            buf.insert(buf.end(), static_cast<const double*>(v.data), static_cast<const double*>(v.data) + v.size);
+    }
+    if (buf.empty()) return;  // the same on every rank: the same model
+    all_reduce_sum(buf.data(), buf.size());
+    const double inv = 1.0 / double(num_replicas());
+    std::size_t i = 0;
+    for (const auto& v : vars) {
+        if (v.type == kind::f32) {
+            float* p = static_cast<float*>(v.data);
+            for (std::size_t k = 0; k < v.size; ++k) p[k] = float(buf[i++] * inv);
+        } else if (v.type == kind::f64) {
+            double* p = static_cast<double*>(v.data);
+            for (std::size_t k = 0; k < v.size; ++k) p[k] = buf[i++] * inv;
+        }
+    }
+}
+
 TFX_INLINE std::pair<std::string, std::string> strategy::first_difference(const std::string& a, const std::string& b) {
     std::size_t i = 0, j = 0;
     for (;;) {
