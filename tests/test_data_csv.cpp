@@ -371,7 +371,17 @@ TEST_CASE("from_csv streams a large file: it reads as it goes, and memory stays 
     const long long peak = status_kb("VmHWM");
     if (reset && rss0 > 0 && peak > 0) {
         INFO("peak RSS " << peak << " kB, RSS before the pass " << rss0 << " kB, file " << size / 1024 << " kB");
-        CHECK(peak - rss0 < 4096);  // well under the file's 16 MB
+        // Well under the file's 16 MB. Under AddressSanitizer with detect_stack_use_after_return
+        // (scripts/sanitize.sh), each call of a function with addressable locals gets its frame
+        // from a per-thread ring of fake stacks, and the 320,000 lines touch the ring to its end:
+        // the pass then grows by about 6 MB (measured with tfx::compiled, where the reader's
+        // functions are not inlined into the test), and by under 4 MB without that option.
+#if defined(__SANITIZE_ADDRESS__)
+        constexpr long long bound_kb = 8192;
+#else
+        constexpr long long bound_kb = 4096;
+#endif
+        CHECK(peak - rss0 < bound_kb);
     } else {
         WARN(
             "cannot reset the peak RSS (/proc/self/clear_refs): the memory bound is only checked through the read "
