@@ -156,7 +156,7 @@ struct reverse_pass<Root, index_list<Is...>, Nested> {
             if constexpr (is_zero<decltype(hp)>)
                 return zero_t{};
             else
-                return std::get<C>(pull(dag::node_at<dag::path_of<Root, P>>(root), hp));
+                return pull_child<C>(dag::node_at<dag::path_of<Root, P>>(root), hp);
         }(static_cast<Edge*>(nullptr));
     }
     template <class Key, class H, class... Edges>

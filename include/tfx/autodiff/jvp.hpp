@@ -38,7 +38,9 @@ auto map_tangent_term(const Args& args, const Tg& t) {
     if constexpr (is_zero<Tg>)
         return zero_t{};
     else {
-        auto parts = std::apply([&](const auto&... a) { return vjp_rule<Op>::apply(t, a...); }, args);
+        auto parts = [&]<std::size_t... J>(std::index_sequence<J...>) {
+            return rule_adjoints<Op>(needs<(J == I)...>{}, t, std::get<J>(args)...);
+        }(std::make_index_sequence<std::tuple_size_v<Args>>{});
         return std::get<I>(std::move(parts));
     }
 }

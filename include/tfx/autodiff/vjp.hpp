@@ -33,6 +33,20 @@ auto add_adjoint(A&& a, B&& b) {
 template <class Op>
 struct vjp_rule;
 
+// Which operands' adjoints a caller needs: a rule of more than one operand takes needs<N...> first
+// and builds only those (the others are zero_t). Nothing asks for a constant's; the traced reverse
+// pass asks for one operand at a time (pull_child). Adjoints are rebuilt at every call, so one
+// that would be thrown away is copying for nothing.
+template <bool... N>
+struct needs {};
+template <bool N, class F>
+auto if_needed(F&& f) {
+    if constexpr (N)
+        return f();
+    else
+        return zero_t{};
+}
+
 // Constants have no gradient.
 template <class E>
 inline constexpr bool is_scalar_node = false;
@@ -62,23 +76,31 @@ auto output_of(Y y) {
 // ---- arithmetic
 template <>
 struct vjp_rule<ops::add> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X&, const Y&) { return std::tuple{g, g}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X&, const Y&) {
+        return std::tuple{if_needed<NX>([&] { return g; }), if_needed<NY>([&] { return g; })};
+    }
 };
 template <>
 struct vjp_rule<ops::sub> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X&, const Y&) { return std::tuple{g, -g}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X&, const Y&) {
+        return std::tuple{if_needed<NX>([&] { return g; }), if_needed<NY>([&] { return -g; })};
+    }
 };
 template <>
 struct vjp_rule<ops::mul> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{g * y, g * x}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X& x, const Y& y) {
+        return std::tuple{if_needed<NX>([&] { return g * y; }), if_needed<NY>([&] { return g * x; })};
+    }
 };
 template <>
 struct vjp_rule<ops::div> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{g / y, -(g * x) / square(y)}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X& x, const Y& y) {
+        return std::tuple{if_needed<NX>([&] { return g / y; }), if_needed<NY>([&] { return -(g * x) / square(y); })};
+    }
 };
 template <>
 struct vjp_rule<ops::neg> {
@@ -88,19 +110,24 @@ struct vjp_rule<ops::neg> {
 // Ties go to the first operand, as TensorFlow's maximum/minimum gradients do.
 template <>
 struct vjp_rule<ops::maximum> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{where(x >= y, g, 0), where(x >= y, 0, g)}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X& x, const Y& y) {
+        return std::tuple{if_needed<NX>([&] { return where(x >= y, g, 0); }), if_needed<NY>([&] { return where(x >= y, 0, g); })};
+    }
 };
 template <>
 struct vjp_rule<ops::minimum> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X& x, const Y& y) { return std::tuple{where(x <= y, g, 0), where(x <= y, 0, g)}; }
+    template <bool NX, bool NY, class G, class X, class Y>
+    static auto apply(needs<NX, NY>, const G& g, const X& x, const Y& y) {
+        return std::tuple{if_needed<NX>([&] { return where(x <= y, g, 0); }), if_needed<NY>([&] { return where(x <= y, 0, g); })};
+    }
 };
 template <>
 struct vjp_rule<ops::clip> {
-    template <class G, class X, class L, class H>
-    static auto apply(const G& g, const X& x, const L& lo, const H& hi) {
-        return std::tuple{where(x < lo, 0, where(x > hi, 0, g)), where(x < lo, g, 0), where(x > hi, g, 0)};
+    template <bool NX, bool NL, bool NH, class G, class X, class L, class H>
+    static auto apply(needs<NX, NL, NH>, const G& g, const X& x, const L& lo, const H& hi) {
+        return std::tuple{if_needed<NX>([&] { return where(x < lo, 0, where(x > hi, 0, g)); }),
+                          if_needed<NL>([&] { return where(x < lo, g, 0); }), if_needed<NH>([&] { return where(x > hi, g, 0); })};
     }
 };
 template <>
@@ -122,8 +149,10 @@ struct vjp_rule<Op> {
 };
 template <>
 struct vjp_rule<ops::where> {
-    template <class G, class C, class X, class Y>
-    static auto apply(const G& g, const C& c, const X&, const Y&) { return std::tuple{zero_t{}, where(c, g, 0), where(c, 0, g)}; }
+    template <bool NC, bool NX, bool NY, class G, class C, class X, class Y>
+    static auto apply(needs<NC, NX, NY>, const G& g, const C& c, const X&, const Y&) {
+        return std::tuple{zero_t{}, if_needed<NX>([&] { return where(c, g, 0); }), if_needed<NY>([&] { return where(c, 0, g); })};
+    }
 };
 template <class U>
 struct vjp_rule<ops::cast<U>> {
@@ -170,9 +199,10 @@ struct vjp_rule<ops::rsqrt> {
 // d/da a^b = b a^(b-1); d/db a^b = log(a) a^b, taken as 0 where a <= 0 (as TensorFlow does).
 template <>
 struct vjp_rule<ops::pow> {
-    template <class G, class X, class Y>
-    static auto apply(const G& g, const X& a, const Y& b) {
-        return std::tuple{g * b * pow(a, b - 1), g * where(a > 0, log(where(a > 0, a, 1)), 0) * pow(a, b)};
+    template <bool NA, bool NB, class G, class X, class Y>
+    static auto apply(needs<NA, NB>, const G& g, const X& a, const Y& b) {
+        return std::tuple{if_needed<NA>([&] { return g * b * pow(a, b - 1); }),
+                          if_needed<NB>([&] { return g * where(a > 0, log(where(a > 0, a, 1)), 0) * pow(a, b); })};
     }
 };
 template <>
@@ -243,6 +273,15 @@ struct vjp_rule<ops::softplus> {
 // ---- per node type: vjp(node, g) -> tuple of child adjoints (children() order)
 
 namespace detail {
+// A rule's adjoints for the operands marked in n (all of them from a rule of one operand).
+template <class Op, bool... N, class G, class... A>
+auto rule_adjoints(needs<N...> n, const G& g, const A&... a) {
+    if constexpr (requires { vjp_rule<Op>::apply(n, g, a...); })
+        return vjp_rule<Op>::apply(n, g, a...);
+    else
+        return vjp_rule<Op>::apply(g, a...);
+}
+
 template <std::size_t I, class Raw, class Args>
 auto map_child_adjoint(Raw& raw, const Args& args) {
     using R = std::tuple_element_t<I, Raw>;
@@ -260,8 +299,16 @@ auto map_adjoints(Raw& raw, const Args& args, std::index_sequence<I...>) {
 
 template <class Op, class... A, class G>
 auto vjp(const map<Op, A...>& e, const G& g) {
-    auto raw = std::apply([&](const auto&... a) { return vjp_rule<Op>::apply(g, a...); }, e.args);
+    auto raw = std::apply([&](const auto&... a) { return detail::rule_adjoints<Op>(needs<!is_scalar_node<A>...>{}, g, a...); }, e.args);
     return detail::map_adjoints(raw, e.args, std::index_sequence_for<A...>{});
+}
+// The adjoint of operand C alone.
+template <std::size_t C, class Op, class... A, class G>
+auto vjp_child(const map<Op, A...>& e, const G& g) {
+    auto raw = [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return detail::rule_adjoints<Op>(needs<(I == C && !is_scalar_node<A>)...>{}, g, std::get<I>(e.args)...);
+    }(std::index_sequence_for<A...>{});
+    return detail::map_child_adjoint<C>(raw, e.args);
 }
 
 namespace detail {
@@ -338,23 +385,30 @@ auto vjp(const softmax_node<Log, Axis, X>& e, const G& g) {
     }
 }
 
-template <class A, class B, class G>
-auto vjp(const matmul_node<A, B>& e, const G& g) {
+// The adjoint of operand C alone (the other operand's is not built): g @ bT for a, aT @ g for b,
+// their transposes absorbed by the GEMM's packing. A cotangent that is one value c everywhere (a
+// full sum's or mean's adjoint): every row of g @ bT is c times b's row sums, every column of
+// aT @ g c times a's column sums; a reduction in place of a product.
+template <std::size_t C, class A, class B, class G>
+auto vjp_child(const matmul_node<A, B>& e, const G& g) {
     if constexpr (detail::is_bcast_of_scalar<G>::value && A::rank == 2 && B::rank == 2) {
-        // A cotangent that is one value c everywhere (a full sum's or mean's adjoint): every row of
-        // g @ bT is c times b's row sums, every column of aT @ g c times a's column sums. Two
-        // reductions in place of two products.
         using SA = typename A::shape_type;
         const auto ad = e.a.dims();
-        auto ga = broadcast_to_dims<SA>(g.x * sum<1>(e.b), ad);
-        auto gb = broadcast_to_dims<typename B::shape_type>(
-            reshape_to_shape<shape<SA::extents[1], 1>>(g.x * sum<0>(e.a), dims_t<2>{ad[1], 1}), e.b.dims());
-        return std::tuple{std::move(ga), std::move(gb)};
+        if constexpr (C == 0)
+            return broadcast_to_dims<SA>(g.x * sum<1>(e.b), ad);
+        else
+            return broadcast_to_dims<typename B::shape_type>(
+                reshape_to_shape<shape<SA::extents[1], 1>>(g.x * sum<0>(e.a), dims_t<2>{ad[1], 1}), e.b.dims());
+    } else if constexpr (C == 0) {
+        return unbroadcast(matmul(g, detail::transpose_last2<B::rank>(e.b)), e.a);
     } else {
-        auto ga = matmul(g, detail::transpose_last2<B::rank>(e.b));
-        auto gb = matmul(detail::transpose_last2<A::rank>(e.a), g);
-        return std::tuple{unbroadcast(std::move(ga), e.a), unbroadcast(std::move(gb), e.b)};
+        return unbroadcast(matmul(detail::transpose_last2<A::rank>(e.a), g), e.b);
     }
+}
+
+template <class A, class B, class G>
+auto vjp(const matmul_node<A, B>& e, const G& g) {
+    return std::tuple{vjp_child<0>(e, g), vjp_child<1>(e, g)};
 }
 
 template <class X, int... P, class G>
@@ -417,6 +471,26 @@ namespace tfx::detail {
 // The adjoints of e's children for the adjoint g, as reverse mode pushes them. A gated adjoint (the
 // adjoint of a cond branch: g when the branch was taken, zeros otherwise) stays gated below: each
 // child's adjoint is gated the same way, so a branch's backward chain runs only if it was taken.
+template <class E, class G>
+auto pull(const E& e, const G& g);
+
+// The adjoint of e's child C alone, as pull(e, g)'s C-th (node types with a vjp_child build only it).
+template <std::size_t C, class E, class G>
+auto pull_child(const E& e, const G& g) {
+    if constexpr (requires { typename G::is_gate; }) {
+        auto a = pull_child<C>(e, g.x);
+        if constexpr (is_zero<decltype(a)>)
+            return zero_t{};
+        else
+            return g.over(std::move(a));
+    } else if constexpr (requires { vjp_child<C>(e, g); }) {
+        return vjp_child<C>(e, g);
+    } else {
+        auto all = vjp(e, g);
+        return std::get<C>(std::move(all));
+    }
+}
+
 template <class E, class G>
 auto pull(const E& e, const G& g) {
     if constexpr (requires { typename G::is_gate; }) {

@@ -14,17 +14,21 @@
 
 namespace tfx {
 
-struct expr_tag {};
-
+// Every node derives from expr_base<T, S>, and expr_base has no base of its own. An empty base
+// common to all nodes would need distinct addresses in a node and in the child stored at the node's
+// start, which padded most levels of nesting by 8 bytes (map<sub, arg, scalar>: 32 bytes, now 24).
+// Reverse mode copies expressions into the adjoints it builds at every call, so their size is part
+// of a small gradient's fixed cost. (A node and its first child with the same T and S still pad.)
 template <class T, class S>
-struct expr_base : expr_tag {
+struct expr_base {
+    using tfx_expression_tag = void;
     using value_type = T;
     using shape_type = S;
     static constexpr std::size_t rank = S::rank;
 };
 
 template <class E>
-concept expression = std::is_base_of_v<expr_tag, std::remove_cvref_t<E>>;
+concept expression = requires { typename std::remove_cvref_t<E>::tfx_expression_tag; };
 
 template <class T, index_t... E>
 class tensor;
