@@ -21,6 +21,7 @@
 #include <tfx/io/impl/npy.ipp>
 #include <tfx/io/impl/npz.ipp>
 #include <tfx/io/impl/zip.ipp>
+#include <tfx/nn/impl/fit.ipp>
 #include <tfx/optimizers/impl/schedules.ipp>
 #include <tfx/optimizers/impl/state.ipp>
 #include <tfx/summary/impl/crc32c.ipp>

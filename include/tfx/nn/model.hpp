@@ -119,6 +119,47 @@ struct fit_step {
     bool idle() { return idle_fn(); }
 };
 
+// fit's epoch loop (callbacks, logs, history, data-parallel setup and errors) is one plain function,
+// run_fit (impl/fit.ipp; compiled once in tfx::compiled), not a template compiled for every model.
+// What it needs from the model and the call comes through fit_hooks, which model_api::fit_loop
+// implements per model with a few forwarding functions.
+struct fit_run;
+struct fit_hooks {
+    // One pass over the data: a step per batch, each ending with run.after_step(); returns the
+    // number of steps.
+    virtual std::int64_t run_epoch(fit_run& run) = 0;
+    virtual void broadcast_variables(distribute::strategy& s) = 0;
+    virtual void set_strategy(distribute::strategy* s) = 0;  // the compiled step averages across ranks
+    virtual void reset_metrics() = 0;
+    virtual void results(tfx::logs& out) = 0;
+    virtual void average_state_variables(distribute::strategy& s) = 0;
+    virtual bool validates() const = 0;  // fit_options::validation_data was given
+    virtual tfx::logs validate() = 0;
+    virtual void save_weights(const std::string& path) = 0;
+    virtual std::any get_weights() = 0;
+    virtual void set_weights(const std::any& w) = 0;
+    virtual void write_histograms(summary::file_writer& w, std::int64_t step) = 0;
+
+   protected:
+    ~fit_hooks() = default;
+};
+// The loop's state as a step sees it.
+struct fit_run {
+    fit_hooks& hooks;
+    std::vector<callbacks::callback>& cbs;
+    callbacks::training_context& ctx;
+    tfx::logs& batch_logs;
+    distribute::strategy* strategy = nullptr;
+    bool nan_guard = false;   // terminate_on_nan is among the callbacks: steps check the loss
+    bool collective = false;  // set by a failing step: every rank throws this error alike
+    std::int64_t batch = 0;
+    // After a batch's step: the metrics so far to the callbacks' on_train_batch_end. False when a
+    // callback asked to stop.
+    bool after_step();
+};
+history run_fit(fit_hooks& hooks, int epochs, int verbose, const std::vector<callbacks::callback>& callbacks,
+                distribute::strategy* strategy);
+
 // What compile() keeps: optimizer, loss, metrics (type-erased behind the model, so that compile can
 // be called on an existing model as in Keras).
 template <class M>
@@ -758,119 +799,71 @@ class model_api {
     }
 
     // The epoch loop shared by both fits: `epoch(step)` runs one pass, calling step(x, y) per batch
-    // until it returns false (stop requested), and returns the number of steps it ran.
+    // until it returns false (stop requested), and returns the number of steps it ran. The loop is
+    // detail::run_fit; here are only what it asks of this model and this call.
     template <class Epoch>
     history fit_loop(const fit_options& options, Epoch&& epoch) {
         auto use = use_.exclusive("fit");
         flush_denormals ftz;  // like TensorFlow's executors (docs/numerics.md)
         require_compiled("fit");
-        if (options.epochs < 0) throw value_error("tfx: fit: epochs must be >= 0, got " + std::to_string(options.epochs));
-        distribute::strategy* const strategy = options.strategy;
-        // Data-parallel: only rank 0 prints and writes files (progress bar, checkpoints, TensorBoard,
-        // CSV); every other callback runs on every rank, with the same logs.
-        const bool chief = !strategy || strategy->is_chief();
-        std::vector<callbacks::callback> cbs;
-        if (options.verbose != 0 && chief) cbs.push_back(callbacks::progbar{.verbose = options.verbose});
-        bool nan_guard = false;
-        for (const auto& c : options.callbacks) {
-            if (!chief && (c.template target<callbacks::model_checkpoint>() || c.template target<callbacks::tensorboard>() ||
-                           c.template target<callbacks::csv_logger>() || c.template target<callbacks::progbar>()))
-                continue;
-            cbs.push_back(c);
-            if (cbs.back().template target<callbacks::terminate_on_nan>()) nan_guard = true;
-        }
-        callbacks::training_context ctx;
-        ctx.epochs = options.epochs;
-        ctx.verbose = chief ? options.verbose : 0;
-        ctx.rank = strategy ? strategy->rank() : 0;
-        ctx.num_replicas = strategy ? strategy->num_replicas() : 1;
-        ctx.save_checkpoint = [this](const std::string& path) { save_weights(path); };
-        ctx.get_weights = [this]() -> std::any {
-            std::vector<std::vector<double>> w;
-            self().for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
-            return w;
-        };
-        ctx.set_weights = [this](const std::any& a) {
-            const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
-            std::size_t i = 0;
-            self().for_each_variable([&](std::string_view, auto& t) {
-                using T = typename std::remove_cvref_t<decltype(t)>::value_type;
-                std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
-                ++i;
-            });
-        };
-        ctx.write_histograms = [this](summary::file_writer& wr, std::int64_t step) {
-            self().for_each_variable([&](std::string_view name, const auto& t) {
-                std::vector<double> v(t.begin(), t.end());
-                wr.histogram(name, v, step);
-            });
-        };
-        history h;
-        tfx::logs epoch_logs, batch_logs;
-        struct strategy_scope {  // the compiled step averages across ranks while fit runs
-            detail::compiled_base<Derived>& c;
-            ~strategy_scope() { c.set_strategy(nullptr); }
-        } scope{*compiled_};
-        bool collective = false;  // an error that every rank throws alike (no rank left waiting)
-        try {
-            if (strategy) {
-                collective = true;  // broadcast_variables checks the model on every rank alike
-                strategy->broadcast_variables(self());
-                collective = false;
-                compiled_->set_strategy(strategy);
-            }
-            for (auto& c : cbs) c.on_train_begin(ctx);
-            for (int e = 0; e < options.epochs && !ctx.stop_training; ++e) {
-                for (auto& c : cbs) c.on_epoch_begin(ctx, e);
-                compiled_->reset_metrics();
-                std::int64_t batch = 0;
-                auto after_step = [&] {
-                    compiled_->results(batch_logs, "");
-                    for (auto& c : cbs) c.on_train_batch_end(ctx, batch, batch_logs);
-                    ++batch;
-                    return !ctx.stop_training;
-                };
-                const std::int64_t steps = epoch(detail::fit_step{
+        struct hooks final : detail::fit_hooks {
+            model_api& m;
+            const fit_options& o;
+            Epoch& epoch;
+            hooks(model_api& m_, const fit_options& o_, Epoch& e) : m(m_), o(o_), epoch(e) {}
+            std::int64_t run_epoch(detail::fit_run& run) override {
+                return epoch(detail::fit_step{
                     [&](const auto& x, const auto& y) {
                         using Y = std::remove_cvref_t<decltype(y)>;
                         try {
-                            step_for<Y, step_op::fit>().train(self(), x, y, nan_guard);
+                            m.template step_for<Y, step_op::fit>().train(m.self(), x, y, run.nan_guard);
                         } catch (...) {
-                            collective = strategy && compiled_->last_error_collective();
+                            run.collective = run.strategy && m.compiled_->last_error_collective();
                             throw;
                         }
-                        return after_step();
+                        return run.after_step();
                     },
                     [&] {
                         bool stepped = false;
                         try {
-                            stepped = compiled_->idle_step(self(), nan_guard);
+                            stepped = m.compiled_->idle_step(m.self(), run.nan_guard);
                         } catch (...) {
-                            collective = compiled_->last_error_collective();
+                            run.collective = m.compiled_->last_error_collective();
                             throw;
                         }
-                        return stepped && after_step();
+                        return stepped && run.after_step();
                     }});
-                if (ctx.steps < 0) ctx.steps = steps;
-                if (strategy) average_state_variables(*strategy);
-                epoch_logs.clear();
-                compiled_->results(epoch_logs, "");
-                if (options.validation_data) {
-                    const tfx::logs v = options.validation_data(self(), options.batch_size);
-                    for (const auto& [k, val] : v) epoch_logs["val_" + k] = val;
-                }
-                for (auto& c : cbs) c.on_epoch_end(ctx, e, epoch_logs);
-                h.epochs.push_back(epoch_logs);
             }
-            for (auto& c : cbs) c.on_train_end(ctx, epoch_logs);
-        } catch (const std::exception& err) {
-            // A failure on this rank alone would leave the others waiting in their next collective:
-            // end the job instead (every rank stops; this one says why).
-            if (strategy && !collective)
-                strategy->abort("tfx: fit: rank " + std::to_string(strategy->rank()) + " failed: " + err.what());
-            throw;
-        }
-        return h;
+            void broadcast_variables(distribute::strategy& s) override { s.broadcast_variables(m.self()); }
+            void set_strategy(distribute::strategy* s) override { m.compiled_->set_strategy(s); }
+            void reset_metrics() override { m.compiled_->reset_metrics(); }
+            void results(tfx::logs& out) override { m.compiled_->results(out, ""); }
+            void average_state_variables(distribute::strategy& s) override { m.average_state_variables(s); }
+            bool validates() const override { return bool(o.validation_data); }
+            tfx::logs validate() override { return o.validation_data(m.self(), o.batch_size); }
+            void save_weights(const std::string& path) override { m.save_weights(path); }
+            std::any get_weights() override {
+                std::vector<std::vector<double>> w;
+                m.self().for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
+                return w;
+            }
+            void set_weights(const std::any& a) override {
+                const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
+                std::size_t i = 0;
+                m.self().for_each_variable([&](std::string_view, auto& t) {
+                    using T = typename std::remove_cvref_t<decltype(t)>::value_type;
+                    std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
+                    ++i;
+                });
+            }
+            void write_histograms(summary::file_writer& wr, std::int64_t step) override {
+                m.self().for_each_variable([&](std::string_view name, const auto& t) {
+                    std::vector<double> v(t.begin(), t.end());
+                    wr.histogram(name, v, step);
+                });
+            }
+        } h{*this, options, epoch};
+        return detail::run_fit(h, options.epochs, options.verbose, options.callbacks, options.strategy);
     }
 
     // Data-parallel: the variables that are not trained (batch_norm's moving statistics, which each
@@ -1072,3 +1065,7 @@ auto sequential(layers::input_spec<T, E...>, Specs... specs) {
 }
 
 }  // namespace tfx::models
+
+#ifndef TFX_COMPILED_LIB
+#include "impl/fit.ipp"
+#endif
