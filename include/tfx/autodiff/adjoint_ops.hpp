@@ -38,7 +38,7 @@ struct sum_to_node : expr_base<typename G::value_type, S> {
                 else
                     mask[k] = target[k - (RG - R)] == 1 && gd[k] != 1;
             }
-            kernels::reduce<kernels::red_sum, T>(out, gd, mask, ev);
+            detail::with_loop_form(ev, gd, [&](auto& lf) { kernels::reduce<kernels::red_sum, T>(out, gd, mask, lf); });
         });
     }
 };

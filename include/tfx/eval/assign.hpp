@@ -21,7 +21,7 @@ void eval_block(const X& x, typename X::value_type* out, const dims_t<X::rank>& 
             if (fusion<X>::try_fused(x, out, d, ctx)) return;
         eval_ctx inner{nullptr, nullptr, ctx.ws, ctx.persistent};
         evaluator<X, X::rank> ev(x, inner);
-        kernels::run_elementwise(out, d, ev);
+        with_loop_form(ev, d, [&](auto& lf) { kernels::run_elementwise(out, d, lf); });
     } else {
         x.eval_into(out, d, ctx);
     }

@@ -254,4 +254,102 @@ struct evaluator : strided_eval<typename E::value_type, E::rank, R, bcast_inner<
     }
 };
 
+// ---- Loop forms. The SIMD loops (run_elementwise, the reductions) are instantiated per evaluator
+// type, and an evaluator's type holds its expression's: two kernels that differ only in static
+// extents or in what their kernel operands are (the activations of two dense layers of different
+// widths) compiled two copies of the same loop. The loop form of a built and bound evaluator is
+// what the loop reads, without the node types: strided leaves (tensors, views, kernel results),
+// scalars, and maps of them. Evaluators of the same loop form share one loop. An evaluator with no
+// loop form (a custom one) is run as it is.
+
+template <class T, std::size_t R>
+struct loop_scalar {
+    using value_type = T;
+    T v{};
+    template <class U>
+    static constexpr bool simd_as = std::is_same_v<U, T> && simd_type<U>;
+    void bind(const dims_t<R>&) {}
+    void seek(const dims_t<R>&) {}
+    T get(std::size_t) const { return v; }
+    template <class B>
+    B load(std::size_t) const { return B(v); }
+    template <class B>
+    B load_tail(std::size_t, std::size_t) const { return B(v); }
+    bool simd_valid() const { return true; }
+    bool flat_ok(const dims_t<R>&) const { return true; }
+};
+
+template <class Op, std::size_t R, class... C>
+struct loop_map {
+    using value_type = typename Op::template result<typename C::value_type...>;
+    std::tuple<C...> ch;
+    // As evaluator<map<Op, A...>, R>::simd_as, over the children's loop forms.
+    template <class U>
+    static constexpr bool simd_as = [] {
+        if constexpr (!simd_type<U>)
+            return false;
+        else if constexpr (is_cast<Op>::value)
+            return std::is_same_v<value_type, U> && ((std::is_same_v<typename C::value_type, U>) && ...) &&
+                   (C::template simd_as<U> && ...);
+        else
+            return (std::is_same_v<value_type, U> || (Op::predicate && std::is_same_v<value_type, bool>)) &&
+                   (C::template simd_as<U> && ...);
+    }();
+    void bind(const dims_t<R>& out) {
+        std::apply([&](auto&... c) { (c.bind(out), ...); }, ch);
+    }
+    void seek(const dims_t<R>& idx) {
+        std::apply([&](auto&... c) { (c.seek(idx), ...); }, ch);
+    }
+    value_type get(std::size_t i) const {
+        return std::apply([&](const auto&... c) { return static_cast<value_type>(Op::apply(c.get(i)...)); }, ch);
+    }
+    template <class B>
+    auto load(std::size_t i) const {
+        return std::apply([&](const auto&... c) { return Op::apply(c.template load<B>(i)...); }, ch);
+    }
+    template <class B>
+    auto load_tail(std::size_t i, std::size_t r) const {
+        return std::apply([&](const auto&... c) { return Op::apply(c.template load_tail<B>(i, r)...); }, ch);
+    }
+    bool simd_valid() const {
+        return std::apply([](const auto&... c) { return (c.simd_valid() && ...); }, ch);
+    }
+    bool flat_ok(const dims_t<R>& out) const {
+        return std::apply([&](const auto&... c) { return (c.flat_ok(out) && ...); }, ch);
+    }
+};
+
+// Leaves, kernel results and reshapes of them (every evaluator derived from strided_eval): the
+// strided reader itself, base and strides as bound.
+template <class T, std::size_t LR, std::size_t R, bool BInner>
+strided_eval<T, LR, R, BInner> to_loop(const strided_eval<T, LR, R, BInner>& e) {
+    return e;
+}
+template <class T, std::size_t R>
+loop_scalar<T, R> to_loop(const evaluator<scalar<T>, R>& e) {  // unit<T>'s evaluator too
+    return {e.v};
+}
+// A map (and a broadcast, whose evaluator is its operand's).
+template <class Op, class... A, std::size_t R>
+auto to_loop(const evaluator<map<Op, A...>, R>& e)
+    -> loop_map<Op, R, decltype(to_loop(std::declval<const evaluator<A, R>&>()))...> {
+    return std::apply([](const auto&... c) { return loop_map<Op, R, decltype(to_loop(c))...>{{to_loop(c)...}}; }, e.ch);
+}
+
+template <class Ev>
+concept has_loop_form = requires(const Ev& e) { to_loop(e); };
+
+// f(the loop form of ev, bound to the output dims d), or f(ev) when it has none.
+template <std::size_t R, class Ev, class F>
+void with_loop_form(Ev& ev, const dims_t<R>& d, F&& f) {
+    if constexpr (has_loop_form<Ev>) {
+        ev.bind(d);  // a kernel result's evaluator sets its buffer's address here
+        auto lf = to_loop(std::as_const(ev));
+        f(lf);
+    } else {
+        f(ev);
+    }
+}
+
 }  // namespace tfx::detail

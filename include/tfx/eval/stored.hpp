@@ -59,4 +59,51 @@ struct stored_or_inline {
     bool flat_ok(const dims_t<R>& out) const { return known ? stored.flat_ok(out) : inlined->flat_ok(out); }
 };
 
+// Its loop form (evaluator.hpp): the loop forms of both readers and which one is used.
+template <class V, std::size_t R, class Stored, class Inline>
+struct loop_choice {
+    using value_type = V;
+    Stored stored{};
+    Inline inlined{};
+    bool known = false;
+
+    template <class U>
+    static constexpr bool simd_as = Stored::template simd_as<U> && Inline::template simd_as<U>;
+
+    void bind(const dims_t<R>& out) {
+        if (known)
+            stored.bind(out);
+        else
+            inlined.bind(out);
+    }
+    void seek(const dims_t<R>& idx) {
+        if (known)
+            stored.seek(idx);
+        else
+            inlined.seek(idx);
+    }
+    V get(std::size_t i) const { return known ? stored.get(i) : static_cast<V>(inlined.get(i)); }
+    template <class B>
+    B load(std::size_t i) const {
+        return known ? stored.template load<B>(i) : B(inlined.template load<B>(i));
+    }
+    template <class B>
+    B load_tail(std::size_t i, std::size_t r) const {
+        return known ? stored.template load_tail<B>(i, r) : B(inlined.template load_tail<B>(i, r));
+    }
+    bool simd_valid() const { return known ? stored.simd_valid() : inlined.simd_valid(); }
+    bool flat_ok(const dims_t<R>& out) const { return known ? stored.flat_ok(out) : inlined.flat_ok(out); }
+};
+template <class V, std::size_t DR, std::size_t R, class Stored, class Inline>
+auto to_loop(const stored_or_inline<V, DR, R, Stored, Inline>& e)
+    -> loop_choice<V, R, decltype(to_loop(std::declval<const Stored&>())), decltype(to_loop(std::declval<const Inline&>()))> {
+    loop_choice<V, R, decltype(to_loop(std::declval<const Stored&>())), decltype(to_loop(std::declval<const Inline&>()))> l;
+    l.known = e.known != nullptr;
+    if (l.known)
+        l.stored = to_loop(e.stored);
+    else
+        l.inlined = to_loop(*e.inlined);
+    return l;
+}
+
 }  // namespace tfx::detail

@@ -208,7 +208,7 @@ struct reduce_node
         detail::evaluator<Y, Y::rank> ev(y, ctx);
         const auto xd = ev.dims;
         if constexpr (std::is_same_v<KK, kernels::red_mean>) {
-            kernels::reduce<kernels::red_sum, T>(out, xd, detail::mask_array<Y::rank>(Mask), ev);
+            detail::with_loop_form(ev, xd, [&](auto& lf) { kernels::reduce<kernels::red_sum, T>(out, xd, detail::mask_array<Y::rank>(Mask), lf); });
             std::size_t count = 1;
             for (std::size_t k = 0; k < Y::rank; ++k)
                 if ((Mask >> k) & 1u) count *= xd[k];
@@ -217,7 +217,7 @@ struct reduce_node
                 if (!((Mask >> k) & 1u)) n *= xd[k];
             for (std::size_t i = 0; i < n; ++i) out[i] = count ? out[i] / T(count) : std::numeric_limits<T>::quiet_NaN();
         } else {
-            kernels::reduce<KK, T>(out, xd, detail::mask_array<Y::rank>(Mask), ev);
+            detail::with_loop_form(ev, xd, [&](auto& lf) { kernels::reduce<KK, T>(out, xd, detail::mask_array<Y::rank>(Mask), lf); });
         }
     }
 };
@@ -276,6 +276,11 @@ struct scaled_terms {
     bool simd_valid() const { return terms.simd_valid() && scales.simd_valid(); }
     bool flat_ok(const dims_t<RO>& out) const { return terms.flat_ok(out) && scales.flat_ok(out); }
 };
+// Its own loop form (eval/evaluator.hpp): it holds no node types.
+template <class T, std::size_t RX, std::size_t RO, bool InnerX, bool InnerK>
+scaled_terms<T, RX, RO, InnerX, InnerK> to_loop(const scaled_terms<T, RX, RO, InnerX, InnerK>& e) {
+    return e;
+}
 
 // The stored terms of lse_softmax_node<N> (shape S, reduced to KS per slice) as read for an
 // output of rank RO.
