@@ -41,4 +41,9 @@ extern const int TFX_COMPILED_ARCH_TAG = 1;
 TFX_GEMM_BLOCKED_INSTANTIATE(float)
 TFX_GEMM_BLOCKED_INSTANTIATE(double)
 #undef TFX_GEMM_BLOCKED_INSTANTIATE
+// And gemm's dispatch around them (transposed narrow products, the split over threads).
+template void gemm_erased<float>(std::size_t, std::size_t, std::size_t, matrix_ref<float>, matrix_ref<float>, float*,
+                                 std::size_t, epilogue_ref);
+template void gemm_erased<double>(std::size_t, std::size_t, std::size_t, matrix_ref<double>, matrix_ref<double>,
+                                  double*, std::size_t, epilogue_ref);
 }  // namespace tfx::kernels::detail

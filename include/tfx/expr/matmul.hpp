@@ -56,12 +56,14 @@ struct matmul_node : expr_base<typename A::value_type,
 
     dims_t<R> dims() const { return dims_of(a.dims(), b.dims()); }
 
-    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const { eval_fused(out, d, ctx, kernels::no_epilogue{}); }
+    void eval_into(T* out, const dims_t<R>& d, detail::eval_ctx& ctx) const {
+        eval_fused(out, d, ctx, kernels::detail::epilogue_ref{});
+    }
 
     // out = a @ b, calling epi(i0, j0, rows, cols) on each finished block (rank-2 results only;
     // batched products call it once per batch with the whole matrix, offset by the batch's rows).
-    template <class Epi>
-    void eval_fused(T* out, const dims_t<R>& d, detail::eval_ctx& ctx, Epi&& epi) const {
+    // The epilogue arrives type-erased: this is compiled once per product, not once per epilogue.
+    void eval_fused(T* out, const dims_t<R>& d, detail::eval_ctx& ctx, kernels::detail::epilogue_ref epi) const {
         auto va = operand(a, ctx);
         auto vb = operand(b, ctx);
         const auto ad = va.dims(), bd = vb.dims();
@@ -72,7 +74,7 @@ struct matmul_node : expr_base<typename A::value_type,
             if constexpr (SM <= 16 && SN <= 16 && SK <= 16 && SM > 0 && SN > 0) {
                 if (!va.trans && !vb.trans) {
                     kernels::gemm_small<T, SM, SN, SK>(va.data(), vb.data(), out);
-                    epi(std::size_t(0), std::size_t(0), SM, SN);
+                    if (epi.fn) epi.fn(epi.obj, 0, 0, SM, SN);
                     return;
                 }
             }
@@ -81,7 +83,7 @@ struct matmul_node : expr_base<typename A::value_type,
             if (!va.trans) {
                 // Every batch of a shares b: one GEMM with the batches stacked as rows.
                 const std::size_t rows = dims_size(d) / (N ? N : 1);
-                kernels::gemm<T>(rows, N, K, va.ref(), vb.ref(), out, N, epi);
+                kernels::detail::gemm_erased<T>(rows, N, K, va.ref(), vb.ref(), out, N, epi);
                 return;
             }
         }
@@ -115,8 +117,9 @@ struct matmul_node : expr_base<typename A::value_type,
             ra.p += oa * M * K;
             rb.p += ob * K * N;
             const std::size_t row0 = bi * M;
-            kernels::gemm<T>(M, N, K, ra, rb, out + bi * M * N, N,
-                             [&](std::size_t i0, std::size_t j0, std::size_t r, std::size_t c) { epi(row0 + i0, j0, r, c); });
+            auto offset = [&](std::size_t i0, std::size_t j0, std::size_t r, std::size_t c) { epi.fn(epi.obj, row0 + i0, j0, r, c); };
+            kernels::detail::gemm_erased<T>(M, N, K, ra, rb, out + bi * M * N, N,
+                                            epi.fn ? kernels::detail::epilogue_ref::of(offset) : kernels::detail::epilogue_ref{});
             for (std::size_t k = NB; k-- > 0;) {
                 if (++idx[k] < d[k]) break;
                 idx[k] = 0;
@@ -239,6 +242,40 @@ constexpr std::size_t nodes_of_type() {
         }(std::type_identity<decltype(std::declval<const E&>().children())>{});
 }
 
+// The rest of a fused map, applied to each finished block of the product in out (and the block
+// copied to keep, when the product is kept): its loop form's rows over the block's columns. A class
+// of the element type and the loop form only, so maps of the same loop form share it.
+template <class T, class Ev>
+struct fused_epilogue {
+    Ev& ev;
+    T* out;
+    T* keep;
+    std::size_t N;
+    bool use_simd;
+    void operator()(std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) const {
+        auto walk = [&](auto& e, std::size_t from, std::size_t to) TFX_NOINLINE {
+            for (std::size_t i = from; i < to; ++i) {
+                if (keep) std::copy_n(out + i * N + j0, cols, keep + i * N + j0);
+                e.seek(dims_t<2>{i, 0});
+                kernels::row(out + i * N, j0 + cols, e, use_simd, j0);
+            }
+        };
+        // After a GEMM split over threads the epilogue gets the whole of C at once: its rows are
+        // split too, each range walked by a copy of the evaluator.
+        if constexpr (std::is_copy_constructible_v<Ev> && sizeof(Ev) <= kernels::detail::parallel_evaluator_bytes) {
+            const std::size_t tasks = std::min(rows, kernels::detail::elementwise_tasks(rows * cols));
+            if (tasks > 1) {
+                tfx::detail::parallel_for(tasks, [&](std::size_t t) {
+                    Ev local = ev;
+                    walk(local, i0 + rows * t / tasks, i0 + rows * (t + 1) / tasks);
+                });
+                return;
+            }
+        }
+        walk(ev, i0, i0 + rows);
+    }
+};
+
 // An elementwise map over one or more matmuls: one product of the output's shape is written by
 // the GEMM into the output, and the map's other operands are applied to each finished tile there.
 // The first such product that is not already known is taken (a map that reads a product twice is
@@ -273,31 +310,9 @@ struct fusion<map<Op, A...>> : std::bool_constant<(direct_matmuls<map<Op, A...>>
                     }
                     eval_ctx ctx{&mm, out, outer.ws, outer.persistent};
                     evaluator<X, 2> ev(x, ctx);  // other kernel operands are computed here, before the GEMM
-                    ev.bind(d);
-                    const bool use_simd = ev.simd_valid();
-                    const std::size_t N = d[1];
-                    mm.eval_fused(out, d, ctx, [&](std::size_t i0, std::size_t j0, std::size_t rows, std::size_t cols) {
-                        auto walk = [&](auto& e, std::size_t from, std::size_t to) TFX_NOINLINE {
-                            for (std::size_t i = from; i < to; ++i) {
-                                if (keep) std::copy_n(out + i * N + j0, cols, keep + i * N + j0);
-                                e.seek(dims_t<2>{i, 0});
-                                kernels::row(out + i * N, j0 + cols, e, use_simd, j0);
-                            }
-                        };
-                        // After a GEMM split over threads the epilogue gets the whole of C at once:
-                        // its rows are split too, each range walked by a copy of the evaluator.
-                        using Ev = evaluator<X, 2>;
-                        if constexpr (std::is_copy_constructible_v<Ev> && sizeof(Ev) <= kernels::detail::parallel_evaluator_bytes) {
-                            const std::size_t tasks = std::min(rows, kernels::detail::elementwise_tasks(rows * cols));
-                            if (tasks > 1) {
-                                tfx::detail::parallel_for(tasks, [&](std::size_t t) {
-                                    Ev local = ev;
-                                    walk(local, i0 + rows * t / tasks, i0 + rows * (t + 1) / tasks);
-                                });
-                                return;
-                            }
-                        }
-                        walk(ev, i0, i0 + rows);
+                    with_loop_form(ev, d, [&](auto& lf) {
+                        fused_epilogue<T, std::remove_cvref_t<decltype(lf)>> epi{lf, out, keep, d[1], lf.simd_valid()};
+                        mm.eval_fused(out, d, ctx, kernels::detail::epilogue_ref::of(epi));
                     });
                     if (outer.persistent) {
                         outer.ws->fused();

@@ -638,32 +638,37 @@ inline bool transpose_narrow(std::size_t m, std::size_t n, std::size_t k, std::p
 // Large products are split into blocks of C over the thread pool; each value of C is computed by the
 // same operations in the same order whatever the split, so results do not depend on the thread
 // count. The packing buffers are thread_local, so callers may also run several gemms in parallel.
-template <class T, class Epi = no_epilogue>
-void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
-          std::size_t ldc, Epi&& epi = Epi{}) {
+//
+// The work is gemm_erased<T>, whose epilogue arrives type-erased (one indirect call per finished
+// block): it is compiled once per element type, not once per epilogue (every fused product of a
+// model has its own), and with the compiled part (docs/compiled.md) once in the library.
+namespace detail {
+template <class T>
+[[gnu::noinline]] void gemm_erased(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
+                                   std::size_t ldc, epilogue_ref epi) {
     static_assert(simd_type<T>, "tfx: gemm supports float and double");
     if (m == 0 || n == 0) return;
     if (k == 0) {
         for (std::size_t i = 0; i < m; ++i) std::fill_n(c + i * ldc, n, T(0));
-        epi(std::size_t(0), std::size_t(0), m, n);
+        if (epi.fn) epi.fn(epi.obj, 0, 0, m, n);
         return;
     }
-    using rb = detail::register_block<T>;
-    if (detail::transpose_narrow(m, n, k, a.rs, rb::nr, simd<T>::size)) {
+    using rb = register_block<T>;
+    if (transpose_narrow(m, n, k, a.rs, rb::nr, simd<T>::size)) {
         // C^T = B^T A^T into a scratch buffer of this thread, then C from it.
-        T* ct = detail::buffer<T, 2>().get(m * n);
-        gemm<T>(n, m, k, matrix_ref<T>{b.p, b.cs, b.rs}, matrix_ref<T>{a.p, a.cs, a.rs}, ct, m);
+        T* ct = buffer<T, 2>().get(m * n);
+        gemm_erased<T>(n, m, k, matrix_ref<T>{b.p, b.cs, b.rs}, matrix_ref<T>{a.p, a.cs, a.rs}, ct, m, epilogue_ref{});
         for (std::size_t i = 0; i < m; ++i) {
             for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = ct[j * m + i];
         }
-        if constexpr (!std::is_same_v<std::decay_t<Epi>, no_epilogue>) epi(std::size_t(0), std::size_t(0), m, n);
+        if (epi.fn) epi.fn(epi.obj, 0, 0, m, n);
         return;
     }
-    const detail::block_sizes& blocks = detail::default_blocks<T>();
-    const std::size_t width = m * n * k >= detail::parallel_gemm_work ? tfx::detail::parallel_width() : 1;
-    const detail::gemm_split split = width > 1 ? detail::choose_gemm_split(m, n, rb::mr, rb::nr, width) : detail::gemm_split{};
+    const block_sizes& blocks = default_blocks<T>();
+    const std::size_t width = m * n * k >= parallel_gemm_work ? tfx::detail::parallel_width() : 1;
+    const gemm_split split = width > 1 ? choose_gemm_split(m, n, rb::mr, rb::nr, width) : gemm_split{};
     if (split.tm * split.tn == 1) {
-        detail::gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, detail::epilogue_ref::of(epi), blocks);
+        gemm_blocked<T, rb::mr, rb::nv>(m, n, k, a, b, c, ldc, epi, blocks);
         return;
     }
     const std::size_t rows = ((m + rb::mr - 1) / rb::mr + split.tm - 1) / split.tm * rb::mr;
@@ -673,10 +678,24 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_r
         if (i0 >= m || j0 >= n) return;
         const matrix_ref<T> ab{a.p + std::ptrdiff_t(i0) * a.rs, a.rs, a.cs};
         const matrix_ref<T> bb{b.p + std::ptrdiff_t(j0) * b.cs, b.rs, b.cs};
-        detail::gemm_blocked<T, rb::mr, rb::nv>(std::min(rows, m - i0), std::min(cols, n - j0), k, ab, bb,
-                                                c + i0 * ldc + j0, ldc, detail::epilogue_ref{}, blocks);
+        gemm_blocked<T, rb::mr, rb::nv>(std::min(rows, m - i0), std::min(cols, n - j0), k, ab, bb, c + i0 * ldc + j0,
+                                        ldc, epilogue_ref{}, blocks);
     });
-    if constexpr (!std::is_same_v<std::decay_t<Epi>, no_epilogue>) epi(std::size_t(0), std::size_t(0), m, n);
+    if (epi.fn) epi.fn(epi.obj, 0, 0, m, n);
+}
+#ifdef TFX_COMPILED_LIB
+extern template void gemm_erased<float>(std::size_t, std::size_t, std::size_t, matrix_ref<float>, matrix_ref<float>,
+                                        float*, std::size_t, epilogue_ref);
+extern template void gemm_erased<double>(std::size_t, std::size_t, std::size_t, matrix_ref<double>, matrix_ref<double>,
+                                         double*, std::size_t, epilogue_ref);
+#endif
+}  // namespace detail
+
+template <class T, class Epi = no_epilogue>
+void gemm(std::size_t m, std::size_t n, std::size_t k, matrix_ref<T> a, matrix_ref<T> b, T* c,
+          std::size_t ldc, Epi&& epi = Epi{}) {
+    static_assert(simd_type<T>, "tfx: gemm supports float and double");
+    detail::gemm_erased<T>(m, n, k, a, b, c, ldc, detail::epilogue_ref::of(epi));
 }
 
 // ---------------------------------------------------------------------------------------------
