@@ -63,9 +63,10 @@ const double* unpack(const double* in, Tuple&& tensors, double scale) {
     }, tensors);
     return in;
 }
-// A variable as data-parallel training's type-independent code sees it (broadcast_variables, the
-// averaging of batch_norm's statistics): name, shape, element type and memory. A model only lists
-// its variables as views; the work on them is plain functions, compiled once (not once per model).
+// A variable as type-independent code sees it (broadcast_variables, the averaging of batch_norm's
+// statistics, fit's weight snapshots and histograms): name, shape, element type and memory, and
+// element access through double. A model only lists its variables as views; the work on them is
+// plain functions, compiled once (not once per model).
 struct variable_view {
     enum class kind { f32, f64, other };
     std::string name;
@@ -74,6 +75,8 @@ struct variable_view {
     void* data = nullptr;
     std::size_t size = 0;  // elements
     kind type = kind::other;
+    double (*load)(const void* data, std::size_t i) = nullptr;    // element i, as a double
+    void (*store)(void* data, std::size_t i, double v) = nullptr;  // element i = T(v)
 };
 template <class Tensor>
 variable_view view_of(std::string_view name, Tensor& t) {
@@ -83,7 +86,9 @@ variable_view view_of(std::string_view name, Tensor& t) {
                          static_cast<void*>(t.data()), std::size_t(t.size()),
                          std::is_same_v<T, float>    ? variable_view::kind::f32
                          : std::is_same_v<T, double> ? variable_view::kind::f64
-                                                     : variable_view::kind::other};
+                                                     : variable_view::kind::other,
+                         [](const void* p, std::size_t i) { return double(static_cast<const T*>(p)[i]); },
+                         [](void* p, std::size_t i, double v) { static_cast<T*>(p)[i] = T(v); }};
 }
 }  // namespace detail
 

@@ -128,7 +128,8 @@ struct fit_hooks {
     // One pass over the data: a step per batch, each ending with run.after_step(); returns the
     // number of steps.
     virtual std::int64_t run_epoch(fit_run& run) = 0;
-    virtual void broadcast_variables(distribute::strategy& s) = 0;
+    // Every variable of the model (for_each_variable's order), as views of its memory.
+    virtual std::vector<distribute::detail::variable_view> variables() = 0;
     virtual void set_strategy(distribute::strategy* s) = 0;  // the compiled step averages across ranks
     virtual void reset_metrics() = 0;
     virtual void results(tfx::logs& out) = 0;
@@ -136,9 +137,6 @@ struct fit_hooks {
     virtual bool validates() const = 0;  // fit_options::validation_data was given
     virtual tfx::logs validate() = 0;
     virtual void save_weights(const std::string& path) = 0;
-    virtual std::any get_weights() = 0;
-    virtual void set_weights(const std::any& w) = 0;
-    virtual void write_histograms(summary::file_writer& w, std::int64_t step) = 0;
 
    protected:
     ~fit_hooks() = default;
@@ -834,7 +832,11 @@ class model_api {
                         return stepped && run.after_step();
                     }});
             }
-            void broadcast_variables(distribute::strategy& s) override { s.broadcast_variables(m.self()); }
+            std::vector<distribute::detail::variable_view> variables() override {
+                std::vector<distribute::detail::variable_view> v;
+                m.self().for_each_variable([&](std::string_view name, auto& t) { v.push_back(distribute::detail::view_of(name, t)); });
+                return v;
+            }
             void set_strategy(distribute::strategy* s) override { m.compiled_->set_strategy(s); }
             void reset_metrics() override { m.compiled_->reset_metrics(); }
             void results(tfx::logs& out) override { m.compiled_->results(out, ""); }
@@ -842,26 +844,6 @@ class model_api {
             bool validates() const override { return bool(o.validation_data); }
             tfx::logs validate() override { return o.validation_data(m.self(), o.batch_size); }
             void save_weights(const std::string& path) override { m.save_weights(path); }
-            std::any get_weights() override {
-                std::vector<std::vector<double>> w;
-                m.self().for_each_variable([&](std::string_view, const auto& t) { w.emplace_back(t.begin(), t.end()); });
-                return w;
-            }
-            void set_weights(const std::any& a) override {
-                const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
-                std::size_t i = 0;
-                m.self().for_each_variable([&](std::string_view, auto& t) {
-                    using T = typename std::remove_cvref_t<decltype(t)>::value_type;
-                    std::transform(w[i].begin(), w[i].end(), t.begin(), [](double v) { return T(v); });
-                    ++i;
-                });
-            }
-            void write_histograms(summary::file_writer& wr, std::int64_t step) override {
-                m.self().for_each_variable([&](std::string_view name, const auto& t) {
-                    std::vector<double> v(t.begin(), t.end());
-                    wr.histogram(name, v, step);
-                });
-            }
         } h{*this, options, epoch};
         return detail::run_fit(h, options.epochs, options.verbose, options.callbacks, options.strategy);
     }

@@ -34,9 +34,31 @@ TFX_INLINE history run_fit(fit_hooks& hooks, int epochs, int verbose, const std:
     ctx.rank = strategy ? strategy->rank() : 0;
     ctx.num_replicas = strategy ? strategy->num_replicas() : 1;
     ctx.save_checkpoint = [&hooks](const std::string& path) { hooks.save_weights(path); };
-    ctx.get_weights = [&hooks] { return hooks.get_weights(); };
-    ctx.set_weights = [&hooks](const std::any& w) { hooks.set_weights(w); };
-    ctx.write_histograms = [&hooks](summary::file_writer& w, std::int64_t step) { hooks.write_histograms(w, step); };
+    // A snapshot of every variable's values (early_stopping's best weights), and its restore.
+    ctx.get_weights = [&hooks]() -> std::any {
+        std::vector<std::vector<double>> w;
+        for (const auto& v : hooks.variables()) {
+            auto& values = w.emplace_back(v.size);
+            for (std::size_t i = 0; i < v.size; ++i) values[i] = v.load(v.data, i);
+        }
+        return w;
+    };
+    ctx.set_weights = [&hooks](const std::any& a) {
+        const auto& w = std::any_cast<const std::vector<std::vector<double>>&>(a);
+        std::size_t k = 0;
+        for (const auto& v : hooks.variables()) {
+            const auto& values = w[k++];
+            for (std::size_t i = 0; i < v.size; ++i) v.store(v.data, i, values[i]);
+        }
+    };
+    ctx.write_histograms = [&hooks](summary::file_writer& wr, std::int64_t step) {
+        std::vector<double> values;
+        for (const auto& v : hooks.variables()) {
+            values.resize(v.size);
+            for (std::size_t i = 0; i < v.size; ++i) values[i] = v.load(v.data, i);
+            wr.histogram(v.name, values, step);
+        }
+    };
     history h;
     tfx::logs epoch_logs, batch_logs;
     struct strategy_scope {  // the compiled step averages across ranks while fit runs
@@ -47,7 +69,7 @@ TFX_INLINE history run_fit(fit_hooks& hooks, int epochs, int verbose, const std:
     try {
         if (strategy) {
             run.collective = true;  // broadcast_variables checks the model on every rank alike
-            hooks.broadcast_variables(*strategy);
+            strategy->broadcast_views(hooks.variables());
             run.collective = false;
             hooks.set_strategy(strategy);
         }
