@@ -161,17 +161,15 @@ struct make_evaluator {
     operator evaluator<E, R>() const { return evaluator<E, R>(e, ctx); }
 };
 
-template <class Op, class... A, std::size_t R>
-struct evaluator<map<Op, A...>, R> {
-    using node = map<Op, A...>;
-    using value_type = typename node::value_type;
-    std::tuple<evaluator<A, R>...> ch;
-    dims_t<node::rank> dims;
+// Op over child readers C (evaluators, or their loop forms below): what the SIMD loop calls.
+template <class Op, std::size_t R, class... C>
+struct map_reader {
+    using value_type = typename Op::template result<typename C::value_type...>;
+    std::tuple<C...> ch;
 
-    evaluator(const node& e, eval_ctx& ctx) : evaluator(e, ctx, std::index_sequence_for<A...>{}) {}
-    template <std::size_t... I>
-    evaluator(const node& e, eval_ctx& ctx, std::index_sequence<I...>)
-        : ch(make_evaluator<A, R>{std::get<I>(e.args), ctx}...), dims(fold(std::get<I>(ch).dims...)) {}
+    map_reader() = default;
+    template <class... M>
+    map_reader(std::in_place_t, M&&... m) : ch(std::forward<M>(m)...) {}
 
     // Lane type U: the node yields batch<U> (or batch_bool<U> for a comparison of U values).
     template <class U>
@@ -179,11 +177,11 @@ struct evaluator<map<Op, A...>, R> {
         if constexpr (!simd_type<U>)
             return false;
         else if constexpr (is_cast<Op>::value)
-            return std::is_same_v<value_type, U> && ((std::is_same_v<typename A::value_type, U>) && ...) &&
-                   (evaluator<A, R>::template simd_as<U> && ...);
+            return std::is_same_v<value_type, U> && ((std::is_same_v<typename C::value_type, U>) && ...) &&
+                   (C::template simd_as<U> && ...);
         else
             return (std::is_same_v<value_type, U> || (Op::predicate && std::is_same_v<value_type, bool>)) &&
-                   (evaluator<A, R>::template simd_as<U> && ...);
+                   (C::template simd_as<U> && ...);
     }();
 
     void bind(const dims_t<R>& out) {
@@ -209,6 +207,20 @@ struct evaluator<map<Op, A...>, R> {
     bool flat_ok(const dims_t<R>& out) const {
         return std::apply([&](const auto&... c) { return (c.flat_ok(out) && ...); }, ch);
     }
+};
+
+template <class Op, class... A, std::size_t R>
+struct evaluator<map<Op, A...>, R> : map_reader<Op, R, evaluator<A, R>...> {
+    using node = map<Op, A...>;
+    using reader = map_reader<Op, R, evaluator<A, R>...>;
+    static_assert(((std::is_same_v<typename evaluator<A, R>::value_type, typename A::value_type>) && ...),
+                  "tfx: internal: an evaluator's value type is not its node's");
+    dims_t<node::rank> dims;
+
+    evaluator(const node& e, eval_ctx& ctx) : evaluator(e, ctx, std::index_sequence_for<A...>{}) {}
+    template <std::size_t... I>
+    evaluator(const node& e, eval_ctx& ctx, std::index_sequence<I...>)
+        : reader(std::in_place, make_evaluator<A, R>{std::get<I>(e.args), ctx}...), dims(fold(std::get<I>(this->ch).dims...)) {}
 
    private:
     template <class D>
@@ -279,46 +291,9 @@ struct loop_scalar {
     bool flat_ok(const dims_t<R>&) const { return true; }
 };
 
+// A map's loop form: the map's reader over its children's loop forms.
 template <class Op, std::size_t R, class... C>
-struct loop_map {
-    using value_type = typename Op::template result<typename C::value_type...>;
-    std::tuple<C...> ch;
-    // As evaluator<map<Op, A...>, R>::simd_as, over the children's loop forms.
-    template <class U>
-    static constexpr bool simd_as = [] {
-        if constexpr (!simd_type<U>)
-            return false;
-        else if constexpr (is_cast<Op>::value)
-            return std::is_same_v<value_type, U> && ((std::is_same_v<typename C::value_type, U>) && ...) &&
-                   (C::template simd_as<U> && ...);
-        else
-            return (std::is_same_v<value_type, U> || (Op::predicate && std::is_same_v<value_type, bool>)) &&
-                   (C::template simd_as<U> && ...);
-    }();
-    void bind(const dims_t<R>& out) {
-        std::apply([&](auto&... c) { (c.bind(out), ...); }, ch);
-    }
-    void seek(const dims_t<R>& idx) {
-        std::apply([&](auto&... c) { (c.seek(idx), ...); }, ch);
-    }
-    value_type get(std::size_t i) const {
-        return std::apply([&](const auto&... c) { return static_cast<value_type>(Op::apply(c.get(i)...)); }, ch);
-    }
-    template <class B>
-    auto load(std::size_t i) const {
-        return std::apply([&](const auto&... c) { return Op::apply(c.template load<B>(i)...); }, ch);
-    }
-    template <class B>
-    auto load_tail(std::size_t i, std::size_t r) const {
-        return std::apply([&](const auto&... c) { return Op::apply(c.template load_tail<B>(i, r)...); }, ch);
-    }
-    bool simd_valid() const {
-        return std::apply([](const auto&... c) { return (c.simd_valid() && ...); }, ch);
-    }
-    bool flat_ok(const dims_t<R>& out) const {
-        return std::apply([&](const auto&... c) { return (c.flat_ok(out) && ...); }, ch);
-    }
-};
+using loop_map = map_reader<Op, R, C...>;
 
 // Leaves, kernel results and reshapes of them (every evaluator derived from strided_eval): the
 // strided reader itself, base and strides as bound.
@@ -334,7 +309,7 @@ loop_scalar<T, R> to_loop(const evaluator<scalar<T>, R>& e) {  // unit<T>'s eval
 template <class Op, class... A, std::size_t R>
 auto to_loop(const evaluator<map<Op, A...>, R>& e)
     -> loop_map<Op, R, decltype(to_loop(std::declval<const evaluator<A, R>&>()))...> {
-    return std::apply([](const auto&... c) { return loop_map<Op, R, decltype(to_loop(c))...>{{to_loop(c)...}}; }, e.ch);
+    return std::apply([](const auto&... c) { return loop_map<Op, R, decltype(to_loop(c))...>(std::in_place, to_loop(c)...); }, e.ch);
 }
 
 template <class Ev>
